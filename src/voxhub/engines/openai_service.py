@@ -1,0 +1,92 @@
+"""What the `openai` engines share: a client built from settings, and SDK failures turned into EngineError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import openai
+
+from voxhub.config import env_name
+from voxhub.errors import ConfigError, EngineError
+
+if TYPE_CHECKING:
+    from voxhub.config import Settings
+
+# Sent when no key is configured: local servers (Ollama, llama.cpp, vLLM) ignore it, and it stops the SDK
+# from picking up an unrelated OPENAI_API_KEY from the environment.
+_NO_KEY = "none"
+_MESSAGE_CHARS = 300
+
+
+def require_base_url(settings: Settings) -> str:
+    """`openai_base_url`, or ConfigError saying how to set it."""
+    if not settings.openai_base_url:
+        raise ConfigError(
+            f"openai_base_url ({env_name('openai_base_url')}) is not set; the `openai` engines need the base URL "
+            "of an OpenAI-compatible API, e.g. https://api.openai.com/v1 or http://localhost:11434/v1",
+            details={"setting": "openai_base_url"},
+        )
+    return settings.openai_base_url
+
+
+def api_key_of(settings: Settings) -> str | None:
+    return settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+
+
+def make_client(base_url: str, api_key: str | None, timeout_secs: float) -> openai.AsyncOpenAI:
+    """An SDK client that fails fast: a voice turn is better answered by an error than by seconds of retries."""
+    return openai.AsyncOpenAI(
+        base_url=base_url, api_key=api_key or _NO_KEY, timeout=timeout_secs, max_retries=0
+    )
+
+
+def client_from_settings(settings: Settings) -> openai.AsyncOpenAI:
+    return make_client(require_base_url(settings), api_key_of(settings), settings.openai_timeout_secs)
+
+
+@contextmanager
+def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator[None]:
+    """Turn what the SDK raises inside the block into EngineError naming `service`, with the key scrubbed."""
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        status = exc.status_code
+        hint = ""
+        if status in (401, 403):
+            hint = f"; check openai_api_key ({env_name('openai_api_key')})"
+        elif status == 404:
+            hint = "; check the model name and the base URL"
+        raise EngineError(
+            f"{service} at {base_url} answered HTTP {status}: {_scrub(_message_of(exc), api_key)}{hint}",
+            details={"service": service, "status": status},
+        ) from None
+    except openai.APITimeoutError:
+        raise EngineError(
+            f"{service} at {base_url} did not answer in time", details={"service": service}
+        ) from None
+    except openai.APIConnectionError as exc:
+        cause = _scrub(str(exc.__cause__ or exc), api_key)
+        raise EngineError(
+            f"cannot reach {service} at {base_url}: {cause}", details={"service": service}
+        ) from None
+    except openai.OpenAIError as exc:
+        raise EngineError(
+            f"{service} at {base_url} failed: {_scrub(str(exc), api_key)}", details={"service": service}
+        ) from None
+
+
+def _message_of(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+    return exc.message
+
+
+def _scrub(text: str, api_key: str | None) -> str:
+    if api_key:
+        text = text.replace(api_key, "***")
+    return text[:_MESSAGE_CHARS]
