@@ -76,8 +76,16 @@ async def bench_vad(settings: Settings, speech: PcmAudio, runs: int) -> list[Row
         size = 2 * stream.frame_samples
         frames = [speech.pcm_s16le[i : i + size] for i in range(0, len(speech.pcm_s16le) - size + 1, size)]
         frame_ms = 1000 * stream.frame_samples / 16000
-        rows.append(row("vad", name, load_secs, f"µs per {frame_ms:.0f} ms frame",
-                        per_call_us(stream.is_speech, frames, runs), ".0f"))
+        rows.append(
+            row(
+                "vad",
+                name,
+                load_secs,
+                f"µs per {frame_ms:.0f} ms frame",
+                per_call_us(stream.is_speech, frames, runs),
+                ".0f",
+            )
+        )
         await engine.aclose()
     return rows
 
@@ -89,8 +97,16 @@ async def bench_wake(settings: Settings, speech: PcmAudio, runs: int) -> list[Ro
         stream = engine.create_stream(settings.wake_words)
         frames = [speech.pcm_s16le[i : i + 320] for i in range(0, len(speech.pcm_s16le) - 319, 320)]
         words = len(settings.wake_words)
-        rows.append(row("wake", name, load_secs, f"µs per 10 ms chunk ({words} words)",
-                        per_call_us(stream.process, frames, runs), ".0f"))
+        rows.append(
+            row(
+                "wake",
+                name,
+                load_secs,
+                f"µs per 10 ms chunk ({words} words)",
+                per_call_us(stream.process, frames, runs),
+                ".0f",
+            )
+        )
         await engine.aclose()
     return rows
 
@@ -100,7 +116,9 @@ async def bench_stt(settings: Settings, speech: PcmAudio, runs: int) -> list[Row
     variants = [("whisper", "tiny.en", "en"), ("whisper", "base", "en")]
     for name, model, language in variants:
         try:
-            engine, load_secs = await timed_load("stt", name, settings.model_copy(update={"stt_model": model}))
+            engine, load_secs = await timed_load(
+                "stt", name, settings.model_copy(update={"stt_model": model})
+            )
         except VoxhubError as exc:
             rows.append(("stt", f"{name} ({model})", "", f"skipped: {exc.message}", "", ""))
             continue

@@ -9,7 +9,9 @@ import subprocess
 from voxhub.audio import PcmAudio, decode_audio, resample
 
 
-def espeak_speech(text: str, *, sample_rate_hz: int = 16000, voice: str = "en-us", words_per_minute: int = 160) -> PcmAudio:
+def espeak_speech(
+    text: str, *, sample_rate_hz: int = 16000, voice: str = "en-us", words_per_minute: int = 160
+) -> PcmAudio:
     """`text` spoken by the espeak-ng command-line program, resampled to `sample_rate_hz`."""
     program = shutil.which("espeak-ng")
     assert program, "espeak-ng is not installed: `make test` installs it with apt-get"

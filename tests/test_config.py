@@ -16,7 +16,9 @@ def test_an_environment_variable_sets_a_setting(monkeypatch: pytest.MonkeyPatch)
     assert load_settings().stt_threads == 4
 
 
-def test_a_yaml_file_sets_settings_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_yaml_file_sets_settings_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "voxhub.yaml"
     config.write_text("tts_engine: espeak\nllm_max_tokens: 99\n")
     monkeypatch.setenv("VOXHUB_LLM_MAX_TOKENS", "12")

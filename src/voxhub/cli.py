@@ -32,7 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-models_app = typer.Typer(help="Model files that ship outside voxhub's ordinary dependencies.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Model files that ship outside voxhub's ordinary dependencies.", no_args_is_help=True
+)
 app.add_typer(models_app, name="models")
 
 ConfigOption = Annotated[
@@ -100,7 +102,9 @@ async def _fill_engine_table(settings: Settings, table: Table) -> None:
                     continue
                 load_secs = time.perf_counter() - started
                 progress(stage, name, True)
-                table.add_row(stage, name + chosen, "[green]ready[/]", *_describe(engine), f"{load_secs:.2f} s")
+                table.add_row(
+                    stage, name + chosen, "[green]ready[/]", *_describe(engine), f"{load_secs:.2f} s"
+                )
                 await engine.aclose()
 
 
@@ -110,7 +114,9 @@ def _describe(engine: Any) -> tuple[str, str, str]:
     spoken = getattr(capabilities, "languages", None)
     words = getattr(capabilities, "wake_words", None)
     listed = ", ".join(words) if words else (", ".join(spoken) if spoken else "any")
-    rate = getattr(capabilities, "sample_rate_hz", None) or max(getattr(capabilities, "sample_rates_hz", (0,)))
+    rate = getattr(capabilities, "sample_rate_hz", None) or max(
+        getattr(capabilities, "sample_rates_hz", (0,))
+    )
     return model, listed, f"{rate} Hz" if rate else ""
 
 
@@ -140,7 +146,9 @@ async def _transcribe(settings: Settings, audio: PcmAudio, language: str) -> str
 @app.command()
 def say(
     text: Annotated[str, typer.Argument(help="What to say.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Audio file to write; its suffix picks the format.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Audio file to write; its suffix picks the format.")
+    ],
     engine: Annotated[str | None, typer.Option(help="TTS engine (default: tts_engine setting).")] = None,
     voice: Annotated[str | None, typer.Option(help="Voice name.")] = None,
     language: Annotated[str | None, typer.Option(help="Language, e.g. en, pl.")] = None,
@@ -152,12 +160,16 @@ def say(
     if output_format == "ogg":
         output_format = "opus"
     if output_format not in OUTPUT_FORMATS:
-        stderr.print(f"[bold red]error:[/] cannot write .{output_format}; use one of: {', '.join(OUTPUT_FORMATS)}")
+        stderr.print(
+            f"[bold red]error:[/] cannot write .{output_format}; use one of: {', '.join(OUTPUT_FORMATS)}"
+        )
         raise typer.Exit(2)
     settings = _settings(config, tts_engine=engine)
     audio = _run(_say(settings, text, voice=voice, language=language, speed=speed))
     output.write_bytes(encode_audio(audio, output_format))
-    stderr.print(f"wrote {output} ({audio.duration_secs:.2f} s at {audio.sample_rate_hz} Hz)", highlight=False)
+    stderr.print(
+        f"wrote {output} ({audio.duration_secs:.2f} s at {audio.sample_rate_hz} Hz)", highlight=False
+    )
 
 
 async def _say(settings: Settings, text: str, **options: Any) -> PcmAudio:
@@ -173,7 +185,9 @@ async def _say(settings: Settings, text: str, **options: Any) -> PcmAudio:
 def chat(
     once: Annotated[str | None, typer.Option("--once", help="Answer this one question and exit.")] = None,
     engine: Annotated[str | None, typer.Option(help="LLM engine (default: llm_engine setting).")] = None,
-    system: Annotated[str | None, typer.Option(help="System prompt (default: system_prompt setting).")] = None,
+    system: Annotated[
+        str | None, typer.Option(help="System prompt (default: system_prompt setting).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Talk to the configured LLM in the terminal, with replies streamed as they are written."""
@@ -205,7 +219,9 @@ async def _chat(settings: Settings, once: str | None) -> None:
 async def _answer(llm: LlmEngine, history: list[ChatMessage], question: str, settings: Settings) -> None:
     history.append(ChatMessage("user", question))
     parts: list[str] = []
-    async for chunk in llm.chat(history, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature):
+    async for chunk in llm.chat(
+        history, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature
+    ):
         parts.append(chunk.text)
         sys.stdout.write(chunk.text)
         sys.stdout.flush()
@@ -237,7 +253,8 @@ def detect(
 
 async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, str, str]]:
     loaded = await _load(settings, "vad", "wake")
-    assert loaded.vad is not None and loaded.wake is not None
+    assert loaded.vad is not None
+    assert loaded.wake is not None
     try:
         rows: list[tuple[float, tuple[str, str, str, str]]] = []
         stream = loaded.vad.create_stream(16000)
@@ -245,18 +262,33 @@ async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, s
         if speech.sample_count == 0:
             raise AudioError("audio is empty")
         for segment in find_segments(stream, speech, settings):
-            rows.append((segment.start_ms, (
-                "speech", _secs(segment.start_ms), _secs(segment.end_ms),
-                f"{(segment.end_ms - segment.start_ms) / 1000:.2f} s",
-            )))
+            rows.append(
+                (
+                    segment.start_ms,
+                    (
+                        "speech",
+                        _secs(segment.start_ms),
+                        _secs(segment.end_ms),
+                        f"{(segment.end_ms - segment.start_ms) / 1000:.2f} s",
+                    ),
+                )
+            )
         wake = loaded.wake.create_stream(settings.wake_words)
         chunk_bytes = 2 * 160  # 10 ms
         for offset in range(0, len(speech.pcm_s16le), chunk_bytes):
             found = wake.process(speech.pcm_s16le[offset : offset + chunk_bytes])
             if found:
-                rows.append((found.timestamp_ms, (
-                    "wake word", _secs(found.timestamp_ms), "", f"{found.wake_word} ({found.confidence:.2f})",
-                )))
+                rows.append(
+                    (
+                        found.timestamp_ms,
+                        (
+                            "wake word",
+                            _secs(found.timestamp_ms),
+                            "",
+                            f"{found.wake_word} ({found.confidence:.2f})",
+                        ),
+                    )
+                )
         return [row for _, row in sorted(rows, key=lambda item: item[0])]
     finally:
         await loaded.aclose()

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
 
     # general
-    data_dir: Path = Field(default_factory=default_data_dir, description="Where models, history and state live.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where models, history and state live."
+    )
     models_dir: Path | None = Field(
         None, description="Where `voxhub models install` puts models; empty means `<data_dir>/models`."
     )
@@ -43,14 +45,20 @@ class Settings(BaseSettings):
 
     # voice activity detection
     vad_engine: str = Field("silero", description="VAD engine: `silero`, `webrtc` or `combined`.")
-    vad_threshold: float = Field(0.5, ge=0.0, le=1.0, description="Silero speech probability that counts as speech.")
-    vad_webrtc_aggressiveness: int = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness, 0 (lenient) to 3.")
+    vad_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Silero speech probability that counts as speech."
+    )
+    vad_webrtc_aggressiveness: int = Field(
+        2, ge=0, le=3, description="WebRTC VAD aggressiveness, 0 (lenient) to 3."
+    )
     vad_combined_rule: Literal["and", "or"] = Field(
         "and", description="`combined` VAD: speech when both engines agree (`and`) or either says so (`or`)."
     )
     vad_start_secs: float = Field(0.2, ge=0.0, le=5.0, description="Speech needed before a segment starts.")
     vad_stop_secs: float = Field(0.5, ge=0.0, le=10.0, description="Silence needed before a segment ends.")
-    vad_min_speech_secs: float = Field(0.25, ge=0.0, le=10.0, description="Shorter segments are dropped as noise.")
+    vad_min_speech_secs: float = Field(
+        0.25, ge=0.0, le=10.0, description="Shorter segments are dropped as noise."
+    )
     vad_max_utterance_secs: float = Field(30.0, gt=0.0, le=600.0, description="Longer segments are cut here.")
 
     # wake word
@@ -79,12 +87,18 @@ class Settings(BaseSettings):
     tts_voice: str | None = Field(None, description="Voice name; empty uses the engine's default voice.")
     tts_language: str = Field("en", description="Default language of synthesized speech.")
     tts_speed: float = Field(1.0, gt=0.25, le=4.0, description="Speaking rate, 1.0 is normal.")
-    tts_piper_model: Path | None = Field(None, description="Piper voice `.onnx` file (its `.onnx.json` beside it).")
+    tts_piper_model: Path | None = Field(
+        None, description="Piper voice `.onnx` file (its `.onnx.json` beside it)."
+    )
 
     # language model
     llm_engine: str = Field("local", description="LLM engine: `local` (llama.cpp in-process) or `openai`.")
-    llm_model: Path | None = Field(None, description="GGUF file for `local`; empty uses the bundled SmolLM2-135M.")
-    llm_context_tokens: int = Field(8192, ge=512, description="Context window of `local`, shared by its slots.")
+    llm_model: Path | None = Field(
+        None, description="GGUF file for `local`; empty uses the bundled SmolLM2-135M."
+    )
+    llm_context_tokens: int = Field(
+        8192, ge=512, description="Context window of `local`, shared by its slots."
+    )
     llm_slots: int = Field(4, ge=1, le=64, description="Parallel `local` sessions before requests queue.")
     llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for `local`.")
     llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
@@ -103,7 +117,9 @@ class Settings(BaseSettings):
     openai_stt_model: str = Field("whisper-1", description="Model for the `openai` STT engine.")
     openai_tts_model: str = Field("tts-1", description="Model for the `openai` TTS engine.")
     openai_tts_voice: str = Field("alloy", description="Default voice for the `openai` TTS engine.")
-    openai_timeout_secs: float = Field(30.0, gt=0.0, description="Request timeout for OpenAI-compatible services.")
+    openai_timeout_secs: float = Field(
+        30.0, gt=0.0, description="Request timeout for OpenAI-compatible services."
+    )
 
     # limits
     max_audio_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest audio payload accepted.")

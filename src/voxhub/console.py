@@ -29,8 +29,13 @@ stderr = Console(stderr=True)
 def byte_progress() -> Iterator[ProgressCallback]:
     """A progress bar per step (download, check, unpack), fed by model-store callbacks."""
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        console=stderr, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=stderr,
+        transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {}
 

@@ -17,7 +17,9 @@ def tone(frequency_hz: float = 440.0, duration_secs: float = 0.5, rate: int = 16
     return (0.5 * np.sin(2 * np.pi * frequency_hz * t)).astype(np.float32)
 
 
-def wav_bytes(samples: np.ndarray, rate: int, *, width: int, channels: int = 1, float_format: bool = False) -> bytes:
+def wav_bytes(
+    samples: np.ndarray, rate: int, *, width: int, channels: int = 1, float_format: bool = False
+) -> bytes:
     """A WAV written by hand, so 24-bit and float files can be made too."""
     interleaved = np.repeat(samples, channels)
     if float_format:
@@ -40,7 +42,13 @@ def wav_bytes(samples: np.ndarray, rate: int, *, width: int, channels: int = 1, 
 
 @pytest.mark.parametrize(
     ("width", "channels", "float_format", "rate"),
-    [(1, 1, False, 8000), (2, 2, False, 44100), (3, 1, False, 48000), (4, 2, False, 16000), (4, 1, True, 22050)],
+    [
+        (1, 1, False, 8000),
+        (2, 2, False, 44100),
+        (3, 1, False, 48000),
+        (4, 2, False, 16000),
+        (4, 1, True, 22050),
+    ],
     ids=["8-bit", "16-bit stereo", "24-bit", "32-bit stereo", "float"],
 )
 def test_every_wav_flavour_decodes_to_the_same_mono_signal(
@@ -97,7 +105,9 @@ def test_garbage_bytes_are_unsupported_or_corrupt_audio() -> None:
         decode_audio(bytes(range(256)) * 40)
 
 
-@pytest.mark.parametrize("data", [b"", wav_bytes(np.zeros(0, np.float32), 16000, width=2)], ids=["no bytes", "no samples"])
+@pytest.mark.parametrize(
+    "data", [b"", wav_bytes(np.zeros(0, np.float32), 16000, width=2)], ids=["no bytes", "no samples"]
+)
 def test_empty_audio_is_an_error(data: bytes) -> None:
     with pytest.raises(AudioError, match="empty"):
         decode_audio(data)

@@ -40,7 +40,9 @@ def test_a_payload_over_the_limit_is_refused_before_decoding() -> None:
 
 def test_data_urls_and_url_safe_base64_are_accepted() -> None:
     raw = bytes(range(250))
-    assert decode_base64_audio("data:audio/wav;base64," + base64.b64encode(raw).decode(), max_bytes=1000) == raw
+    assert (
+        decode_base64_audio("data:audio/wav;base64," + base64.b64encode(raw).decode(), max_bytes=1000) == raw
+    )
     assert decode_base64_audio(base64.urlsafe_b64encode(raw).decode(), max_bytes=1000) == raw
 
 

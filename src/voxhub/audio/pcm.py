@@ -64,4 +64,5 @@ def mix_to_mono(samples: npt.NDArray[np.float32], channels: int) -> npt.NDArray[
     if channels == 1:
         return samples
     frames = samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
-    return frames.mean(axis=1, dtype=np.float32)
+    mono: npt.NDArray[np.float32] = frames.mean(axis=1, dtype=np.float32)
+    return mono

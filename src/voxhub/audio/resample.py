@@ -23,8 +23,10 @@ class StreamResampler:
         self.in_rate_hz = in_rate_hz
         self.out_rate_hz = out_rate_hz
         self._passthrough = in_rate_hz == out_rate_hz
-        self._stream = None if self._passthrough else soxr.ResampleStream(
-            in_rate_hz, out_rate_hz, 1, dtype="int16", quality="HQ"
+        self._stream = (
+            None
+            if self._passthrough
+            else soxr.ResampleStream(in_rate_hz, out_rate_hz, 1, dtype="int16", quality="HQ")
         )
 
     def push(self, pcm_s16le: bytes, *, last: bool = False) -> bytes:

@@ -94,6 +94,17 @@ def wav_header(sample_rate_hz: int) -> bytes:
     """A WAV header for a stream of unknown length, for sending audio as it is made."""
     return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 0xFFFFFFFF, b"WAVE", b"fmt ", 16, _PCM, 1, sample_rate_hz, sample_rate_hz * 2, 2, 16,
-        b"data", 0xFFFFFFFF,
+        b"RIFF",
+        0xFFFFFFFF,
+        b"WAVE",
+        b"fmt ",
+        16,
+        _PCM,
+        1,
+        sample_rate_hz,
+        sample_rate_hz * 2,
+        2,
+        16,
+        b"data",
+        0xFFFFFFFF,
     )

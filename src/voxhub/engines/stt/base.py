@@ -72,5 +72,7 @@ async def transcribe_stream(
         if buffered_ms - last_partial_ms >= partial_interval_ms:
             last_partial_ms = buffered_ms
             partial = await engine.transcribe(PcmAudio(b"".join(buffer), rate), language=language)
-            yield Transcript(partial.text, partial.language, partial.duration_ms, partial.segments, is_final=False)
+            yield Transcript(
+                partial.text, partial.language, partial.duration_ms, partial.segments, is_final=False
+            )
     yield await engine.transcribe(PcmAudio(b"".join(buffer), rate or 16000), language=language)
