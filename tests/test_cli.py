@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.speech import padded, piper_speech
+from voxhub.audio import encode_audio
 from voxhub.cli import app
 
 runner = CliRunner()
@@ -16,6 +18,7 @@ runner = CliRunner()
 def _isolated_data_dir(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOXHUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("VOXHUB_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables wrap at the terminal width
 
 
 @pytest.mark.slow
@@ -77,10 +80,20 @@ def test_models_list_shows_what_is_installed_and_where(models_dir: Path) -> None
 
 @pytest.mark.slow
 def test_engines_lists_every_engine_and_why_some_cannot_load() -> None:
-    result = runner.invoke(app, ["engines"], env={"COLUMNS": "250"})
+    result = runner.invoke(app, ["engines"])
     assert result.exit_code == 0, result.output
     for name in ("silero", "webrtc", "combined", "micro", "whisper", "hibari", "piper", "espeak", "local"):
         assert name in result.stdout
     assert "ready" in result.stdout
     assert "VOXHUB_OPENAI_BASE_URL" in result.stdout
     assert "VOXHUB_TTS_PIPER_MODEL" in result.stdout
+
+
+def test_detect_prints_the_speech_segment_and_the_wake_word_with_times(tmp_path: Path) -> None:
+    clip = tmp_path / "hey.wav"
+    clip.write_bytes(encode_audio(padded(piper_speech("Hey Jarvis."), before_ms=1000, after_ms=1000), "wav"))
+    result = runner.invoke(app, ["detect", str(clip), "--wake-word", "hey_jarvis"])
+    assert result.exit_code == 0, result.output
+    speech_line = next(line for line in result.stdout.splitlines() if "speech" in line)
+    assert "1.0" in speech_line or "0.9" in speech_line  # starts about one second in
+    assert "hey_jarvis" in result.stdout

@@ -25,6 +25,11 @@ class VadStream(Protocol):
     @property
     def frame_samples(self) -> int: ...
 
+    @property
+    def hangover_frames(self) -> int:
+        """Frames the engine keeps flagging speech after speech stops; ends followed by silence lose them."""
+        ...
+
     def is_speech(self, frame_s16le: bytes | bytearray | memoryview) -> bool:
         """Whether one frame of exactly `frame_samples` samples holds speech."""
         ...
