@@ -100,7 +100,9 @@ class Settings(BaseSettings):
         8192, ge=512, description="Context window of `local`, shared by its slots."
     )
     llm_slots: int = Field(4, ge=1, le=64, description="Parallel `local` sessions before requests queue.")
-    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for `local`.")
+    llm_threads: int = Field(
+        1, ge=1, le=64, description="CPU threads for `local`; 1 holds its speed while STT and TTS share the CPU."
+    )
     llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
     llm_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
     system_prompt: str = Field(

@@ -24,8 +24,8 @@ def require_base_url(settings: Settings) -> str:
     """`openai_base_url`, or ConfigError saying how to set it."""
     if not settings.openai_base_url:
         raise ConfigError(
-            f"openai_base_url ({env_name('openai_base_url')}) is not set; the `openai` engines need the base URL "
-            "of an OpenAI-compatible API, e.g. https://api.openai.com/v1 or http://localhost:11434/v1",
+            f"openai_base_url ({env_name('openai_base_url')}) is not set; the `openai` engines need "
+            "the base URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1 or http://localhost:11434/v1",
             details={"setting": "openai_base_url"},
         )
     return settings.openai_base_url
@@ -35,15 +35,24 @@ def api_key_of(settings: Settings) -> str | None:
     return settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
 
 
-def make_client(base_url: str, api_key: str | None, timeout_secs: float) -> openai.AsyncOpenAI:
-    """An SDK client that fails fast: a voice turn is better answered by an error than by seconds of retries."""
+def make_client(
+    base_url: str, api_key: str | None, timeout_secs: float, *, loopback: bool = False
+) -> openai.AsyncOpenAI:
+    """An SDK client that gives up quickly: a voice turn is better served by an error than by long retries."""
+    if loopback:
+        # llama.cpp's HTTP server drops a connection after five requests without saying so, and the next
+        # request on it fails; over loopback a fresh connection per request costs nothing and cannot be stale.
+        return openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or _NO_KEY,
+            timeout=timeout_secs,
+            max_retries=0,
+            default_headers={"Connection": "close"},
+        )
+    # One retry (after about half a second) covers a kept-alive connection the server dropped as it was reused.
     return openai.AsyncOpenAI(
-        base_url=base_url, api_key=api_key or _NO_KEY, timeout=timeout_secs, max_retries=0
+        base_url=base_url, api_key=api_key or _NO_KEY, timeout=timeout_secs, max_retries=1
     )
-
-
-def client_from_settings(settings: Settings) -> openai.AsyncOpenAI:
-    return make_client(require_base_url(settings), api_key_of(settings), settings.openai_timeout_secs)
 
 
 @contextmanager
@@ -58,8 +67,11 @@ def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator
             hint = f"; check openai_api_key ({env_name('openai_api_key')})"
         elif status == 404:
             hint = "; check the model name and the base URL"
+        said = _message_of(exc)
+        # The SDK's stand-in when the body has no message ("Error code: 404") repeats the status.
+        said = "" if said.startswith("Error code:") else f": {_scrub(said, api_key)}"
         raise EngineError(
-            f"{service} at {base_url} answered HTTP {status}: {_scrub(_message_of(exc), api_key)}{hint}",
+            f"{service} at {base_url} answered HTTP {status}{said}{hint}",
             details={"service": service, "status": status},
         ) from None
     except openai.APITimeoutError:
@@ -69,7 +81,7 @@ def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator
     except openai.APIConnectionError as exc:
         cause = _scrub(str(exc.__cause__ or exc), api_key)
         raise EngineError(
-            f"cannot reach {service} at {base_url}: {cause}", details={"service": service}
+            f"connection to {service} at {base_url} failed: {cause}", details={"service": service}
         ) from None
     except openai.OpenAIError as exc:
         raise EngineError(
