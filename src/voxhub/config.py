@@ -104,7 +104,9 @@ class Settings(BaseSettings):
         1, ge=1, le=64, description="CPU threads for `local`; 1 holds its speed while STT and TTS share the CPU."
     )
     llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
-    llm_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_temperature: float = Field(
+        0.2, ge=0.0, le=2.0, description="Sampling temperature; low suits the small default model."
+    )
     system_prompt: str = Field(
         "You are a helpful voice assistant. Answer in one or two short sentences.",
         description="System prompt when no persona gives one.",
