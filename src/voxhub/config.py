@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
     llm_temperature: float = Field(
-        0.2, ge=0.0, le=2.0, description="Sampling temperature; low suits the small default model."
+        0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 (greedy) keeps the small default model on track."
     )
     system_prompt: str = Field(
         "You are a helpful voice assistant. Answer in one or two short sentences.",
