@@ -101,11 +101,17 @@ class Settings(BaseSettings):
     )
     llm_slots: int = Field(4, ge=1, le=64, description="Parallel `local` sessions before requests queue.")
     llm_threads: int = Field(
-        1, ge=1, le=64, description="CPU threads for `local`; 1 holds its speed while STT and TTS share the CPU."
+        1,
+        ge=1,
+        le=64,
+        description="CPU threads for `local`; 1 holds its speed while STT and TTS share the CPU.",
     )
     llm_max_tokens: int = Field(256, ge=1, description="Most tokens one reply may have.")
     llm_temperature: float = Field(
-        0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 (greedy) keeps the small default model on track."
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="Sampling temperature; 0 (greedy) keeps the small default model on track.",
     )
     system_prompt: str = Field(
         "You are a helpful voice assistant. Answer in one or two short sentences.",

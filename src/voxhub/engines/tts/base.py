@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
 
 from voxhub.audio.pcm import PcmAudio
-from voxhub.errors import EmptyTextError
+from voxhub.errors import EmptyTextError, InputError
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -45,6 +45,13 @@ def require_text(text: str) -> str:
     if not stripped:
         raise EmptyTextError("text to speak is empty")
     return stripped
+
+
+def require_speed(speed: float) -> float:
+    """`speed` if it is a speaking rate engines can honour (above 0.25, at most 4), else InputError."""
+    if not 0.25 < speed <= 4.0:
+        raise InputError(f"speed must be above 0.25 and at most 4.0, got {speed}", details={"speed": speed})
+    return speed
 
 
 async def synthesize_all(engine: TtsEngine, text: str, **options: str | float | None) -> PcmAudio:

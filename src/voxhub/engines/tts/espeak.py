@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from voxhub.audio import PcmAudio
 from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_text
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
 from voxhub.errors import ConfigError, EngineError, InputError, ModelError
 
 if TYPE_CHECKING:
@@ -207,8 +207,7 @@ def open_library(name: str) -> _Library:
 
 
 def words_per_minute(speed: float) -> int:
-    if not 0.25 < speed <= 4.0:
-        raise InputError(f"speed must be above 0.25 and at most 4.0, got {speed}", details={"speed": speed})
+    require_speed(speed)
     return max(_MIN_WORDS_PER_MINUTE, min(_MAX_WORDS_PER_MINUTE, round(NORMAL_WORDS_PER_MINUTE * speed)))
 
 

@@ -13,8 +13,9 @@ from hibari import SAMPLE_RATE, Hibari
 
 from voxhub.audio import PcmAudio
 from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_text
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
 from voxhub.errors import ConfigError, InputError, ModelError
+from voxhub.language import language_code
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED
 
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
 # The only voice inside the package; hibari would download any other one, which voxhub never lets it do.
 VOICE = "heart"
 _MODEL = "hibari"
-
-
-def check_speed(speed: float) -> float:
-    if not 0.25 < speed <= 4.0:
-        raise InputError(f"speed must be above 0.25 and at most 4.0, got {speed}", details={"speed": speed})
-    return speed
 
 
 class HibariTts:
@@ -78,12 +73,12 @@ class HibariTts:
                 f"hibari has no voice {voice!r}; available: {VOICE}",
                 details={"voice": voice, "voices": [VOICE]},
             )
-        if language is not None and language.strip().replace("_", "-").split("-")[0].lower() != "en":
+        if language is not None and language_code(language) != "en":
             raise InputError(
                 f"hibari speaks English only, not {language!r}; the espeak engine speaks other languages",
                 details={"language": language},
             )
-        sentences = self._tts.stream(text, check_speed(self._speed if speed is None else speed))
+        sentences = self._tts.stream(text, require_speed(self._speed if speed is None else speed))
         loop = asyncio.get_running_loop()
         while (samples := await loop.run_in_executor(self._worker, _next_sentence, sentences)) is not None:
             if samples.size:

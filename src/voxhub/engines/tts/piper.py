@@ -13,23 +13,14 @@ from piper import PiperVoice, SynthesisConfig
 
 from voxhub.audio import PcmAudio
 from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_text
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
 from voxhub.errors import ConfigError, InputError, ModelError
+from voxhub.language import language_code
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
 
 _SETTING = f"tts_piper_model ({env_name('tts_piper_model')})"
-
-
-def check_speed(speed: float) -> float:
-    if not 0.25 < speed <= 4.0:
-        raise InputError(f"speed must be above 0.25 and at most 4.0, got {speed}", details={"speed": speed})
-    return speed
-
-
-def _language_code(language: str) -> str:
-    return language.strip().replace("_", "-").split("-")[0].lower()
 
 
 class PiperTts:
@@ -74,7 +65,7 @@ class PiperTts:
         language = config.get("language", {}).get("family") or voice.config.espeak_voice
         name = model.name.removesuffix(".onnx")
         speed = settings.tts_speed
-        return cls(voice, name=name, language=_language_code(str(language)), speed=speed)
+        return cls(voice, name=name, language=language_code(str(language)), speed=speed)
 
     async def warm_up(self) -> None:
         async for _ in self.synthesize("Ready."):
@@ -90,12 +81,12 @@ class PiperTts:
                 f"piper has no voice {voice!r}; available: {', '.join(self.capabilities.voices)}",
                 details={"voice": voice, "voices": list(self.capabilities.voices)},
             )
-        if language is not None and _language_code(language) != self._language:
+        if language is not None and language_code(language) != self._language:
             raise InputError(
                 f"the Piper voice {self._name} speaks {self._language!r}, not {language!r}",
                 details={"language": language},
             )
-        pace = check_speed(self._speed if speed is None else speed)
+        pace = require_speed(self._speed if speed is None else speed)
         options = SynthesisConfig(
             speaker_id=self._speakers.get(voice or ""), length_scale=self._voice.config.length_scale / pace
         )
