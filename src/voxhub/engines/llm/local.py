@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 BUNDLED_MODEL = "smollm2"
 _LOOPBACK = "127.0.0.1"
-_LOG_WARNINGS = 2  # llama.cpp verbosity: 1 errors, 2 warnings, 3 info, 4 debug
+_LOG_ERRORS = 1  # llama.cpp verbosity: 1 errors, 2 warnings (routine cache notices), 3 info, 4 debug
 # Reuse cached chunks of at least this many tokens by shifting them, so a history trimmed at the front is
 # not read again in full.
 _CACHE_REUSE_TOKENS = 256
@@ -130,7 +130,7 @@ def _server_params(model_path: Path, api_key: str, settings: Settings) -> Any:
     params.cache_idle_slots = True
     params.n_cache_reuse = _CACHE_REUSE_TOKENS
     params.cache_ram_mib = _PROMPT_CACHE_RAM_MIB
-    params.verbosity = _LOG_WARNINGS
+    params.verbosity = _LOG_ERRORS
     params.show_timings = False
     return params
 
