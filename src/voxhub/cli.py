@@ -110,14 +110,16 @@ async def _fill_engine_table(settings: Settings, table: Table) -> None:
 
 def _describe(engine: Any) -> tuple[str, str, str]:
     capabilities = engine.capabilities
-    model = str(getattr(engine, "model_name", "") or getattr(capabilities, "model", ""))
-    spoken = getattr(capabilities, "languages", None)
-    words = getattr(capabilities, "wake_words", None)
-    listed = ", ".join(words) if words else (", ".join(spoken) if spoken else "any")
-    rate = getattr(capabilities, "sample_rate_hz", None) or max(
-        getattr(capabilities, "sample_rates_hz", (0,))
-    )
-    return model, listed, f"{rate} Hz" if rate else ""
+    listed = list(getattr(capabilities, "wake_words", None) or getattr(capabilities, "languages", None) or [])
+    if not listed:
+        shown = "any"
+    elif len(listed) > 8:
+        shown = f"{len(listed)}: {', '.join(listed[:6])}, …"
+    else:
+        shown = ", ".join(listed)
+    rates = getattr(capabilities, "sample_rates_hz", None) or (getattr(capabilities, "sample_rate_hz", 0),)
+    rate = ", ".join(f"{rate / 1000:g}" for rate in rates if rate)
+    return capabilities.model, shown, f"{rate} kHz" if rate else ""
 
 
 @app.command()

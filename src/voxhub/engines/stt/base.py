@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SttCapabilities:
+    model: str
     sample_rate_hz: int  # the rate audio is converted to before decoding
     languages: tuple[str, ...]  # empty: any language Whisper knows
     streaming: bool  # True if the engine produces partial transcripts itself

@@ -30,7 +30,9 @@ class OpenAiStt:
         self._model = model
         # Off for good once the server rejects verbose_json but takes plain JSON: then one request, not two.
         self._verbose = True
-        self.capabilities = SttCapabilities(sample_rate_hz=_UPLOAD_RATE_HZ, languages=(), streaming=False)
+        self.capabilities = SttCapabilities(
+            model=model, sample_rate_hz=_UPLOAD_RATE_HZ, languages=(), streaming=False
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

@@ -75,8 +75,12 @@ class WhisperStt:
         self._find_multilingual = find_multilingual
         self._english_only_reason = english_only_reason
         any_language = multilingual is not None or find_multilingual is not None
+        models = [name for name, present in (("tiny.en", english), ("base", any_language)) if present]
         self.capabilities = SttCapabilities(
-            sample_rate_hz=SAMPLE_RATE_HZ, languages=() if any_language else ("en",), streaming=False
+            model="Whisper " + " + ".join(models),
+            sample_rate_hz=SAMPLE_RATE_HZ,
+            languages=() if any_language else ("en",),
+            streaming=False,
         )
         # One decode at a time: CTranslate2 already spreads one decode over `stt_threads` cores, and a
         # private queue keeps waiting callers from holding the event loop's shared worker threads.

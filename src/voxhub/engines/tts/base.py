@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TtsCapabilities:
+    model: str
     sample_rate_hz: int
     languages: tuple[str, ...]
     voices: tuple[str, ...]

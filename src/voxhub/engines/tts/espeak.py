@@ -235,6 +235,7 @@ class EspeakTts:
                     best[language] = priority
                     self._by_language[language] = voice.name
         self.capabilities = TtsCapabilities(
+            model="espeak-ng",
             sample_rate_hz=library.sample_rate_hz,
             languages=tuple(sorted(self._by_language)),
             voices=tuple(sorted(self._voices)),

@@ -36,7 +36,11 @@ class HibariTts:
         self._tts = tts
         self._speed = speed
         self.capabilities = TtsCapabilities(
-            sample_rate_hz=SAMPLE_RATE, languages=("en",), voices=(VOICE,), streaming=True
+            model=f"hibari, voice {VOICE}",
+            sample_rate_hz=SAMPLE_RATE,
+            languages=("en",),
+            voices=(VOICE,),
+            streaming=True,
         )
         # hibari runs on one core; one private worker keeps sentences of concurrent callers in a queue.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-hibari")

@@ -45,7 +45,7 @@ class OpenAiTts:
         voices = OPENAI_VOICES if voice in OPENAI_VOICES else (voice, *OPENAI_VOICES)
         # No language list: the service decides what it can speak.
         self.capabilities = TtsCapabilities(
-            sample_rate_hz=PCM_RATE_HZ, languages=(), voices=voices, streaming=True
+            model=model, sample_rate_hz=PCM_RATE_HZ, languages=(), voices=voices, streaming=True
         )
 
     @classmethod

@@ -35,6 +35,7 @@ class PiperTts:
         self._speed = speed
         self._speakers: dict[str, int] = dict(voice.config.speaker_id_map)
         self.capabilities = TtsCapabilities(
+            model=f"Piper {name}",
             sample_rate_hz=voice.config.sample_rate,
             languages=(language,),
             voices=(name, *self._speakers),

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class VadCapabilities:
+    model: str  # what a user would call the model, for listings
     sample_rates_hz: tuple[int, ...]
     frame_ms: float  # duration of the frame each call scores
     streaming: bool = True

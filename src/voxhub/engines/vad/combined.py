@@ -71,7 +71,9 @@ class CombinedVad:
             for rate in silero.capabilities.sample_rates_hz
             if rate in webrtc.capabilities.sample_rates_hz
         )
-        self.capabilities = VadCapabilities(sample_rates_hz=rates, frame_ms=silero.capabilities.frame_ms)
+        self.capabilities = VadCapabilities(
+            model=f"Silero {rule} WebRTC", sample_rates_hz=rates, frame_ms=silero.capabilities.frame_ms
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

@@ -81,7 +81,9 @@ class SileroVad:
     name = "silero"
 
     def __init__(self, model_path: Path, threshold: float) -> None:
-        self.capabilities = VadCapabilities(sample_rates_hz=_SAMPLE_RATES_HZ, frame_ms=_FRAME_MS)
+        self.capabilities = VadCapabilities(
+            model="Silero VAD v5", sample_rates_hz=_SAMPLE_RATES_HZ, frame_ms=_FRAME_MS
+        )
         self._model_path = str(model_path)
         self._threshold = threshold
         self._idle: dict[int, list[Any]] = {rate: [] for rate in _SAMPLE_RATES_HZ}

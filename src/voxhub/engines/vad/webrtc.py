@@ -54,7 +54,11 @@ class WebRtcVad:
     name = "webrtc"
 
     def __init__(self, aggressiveness: int) -> None:
-        self.capabilities = VadCapabilities(sample_rates_hz=_SAMPLE_RATES_HZ, frame_ms=float(_FRAME_MS))
+        self.capabilities = VadCapabilities(
+            model=f"WebRTC VAD, aggressiveness {aggressiveness}",
+            sample_rates_hz=_SAMPLE_RATES_HZ,
+            frame_ms=float(_FRAME_MS),
+        )
         self.aggressiveness = aggressiveness
 
     @classmethod

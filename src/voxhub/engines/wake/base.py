@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class WakeCapabilities:
+    model: str
     sample_rate_hz: int
     wake_words: tuple[str, ...]  # every word the engine can listen for
 

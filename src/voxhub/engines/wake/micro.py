@@ -151,7 +151,9 @@ class MicroWake:
     name = "micro"
 
     def __init__(self, wake_words: Sequence[str], threshold: float | None) -> None:
-        self.capabilities = WakeCapabilities(sample_rate_hz=_SAMPLE_RATE_HZ, wake_words=KNOWN_WAKE_WORDS)
+        self.capabilities = WakeCapabilities(
+            model="microWakeWord", sample_rate_hz=_SAMPLE_RATE_HZ, wake_words=KNOWN_WAKE_WORDS
+        )
         self.wake_words = check_wake_words(wake_words)
         self._threshold = threshold
         self._library = _tensorflow_lite_library()
