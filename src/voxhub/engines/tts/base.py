@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
 
 from voxhub.audio.pcm import PcmAudio
-from voxhub.errors import EmptyTextError, InputError
+from voxhub.config import env_name
+from voxhub.errors import ConfigError, EmptyTextError, InputError, VoxhubError
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -46,6 +47,18 @@ def require_text(text: str) -> str:
     if not stripped:
         raise EmptyTextError("text to speak is empty")
     return stripped
+
+
+def unknown_voice(
+    engine: str, voice: str, voices: Sequence[str], *, from_setting: bool = False
+) -> VoxhubError:
+    """The error for a voice `engine` does not have: naming `tts_voice` when the setting asked for it."""
+    message = f"{engine} has no voice {voice!r}; available: {', '.join(voices)}"
+    if from_setting:
+        return ConfigError(
+            f"tts_voice ({env_name('tts_voice')}): {message}", details={"setting": "tts_voice"}
+        )
+    return InputError(message, details={"voice": voice, "voices": list(voices)})
 
 
 def require_speed(speed: float) -> float:

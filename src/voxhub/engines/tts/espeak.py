@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from voxhub.audio import PcmAudio
 from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text, unknown_voice
 from voxhub.errors import ConfigError, EngineError, InputError, ModelError
 
 if TYPE_CHECKING:
@@ -249,10 +249,8 @@ class EspeakTts:
         if settings.tts_voice:
             voice = probe.voice_named(settings.tts_voice)
             if voice is None:
-                raise ConfigError(
-                    f"tts_voice ({env_name('tts_voice')}): espeak-ng has no voice {settings.tts_voice!r}; "
-                    f"available: {', '.join(probe.capabilities.voices)}",
-                    details={"setting": "tts_voice"},
+                raise unknown_voice(
+                    "espeak-ng", settings.tts_voice, probe.capabilities.voices, from_setting=True
                 )
         else:
             voice = probe.voice_for_language(settings.tts_language)
@@ -303,10 +301,7 @@ class EspeakTts:
         if voice is not None:
             named = self.voice_named(voice)
             if named is None:
-                raise InputError(
-                    f"espeak-ng has no voice {voice!r}; available: {', '.join(self.capabilities.voices)}",
-                    details={"voice": voice},
-                )
+                raise unknown_voice("espeak-ng", voice, self.capabilities.voices)
             return named
         if language is not None:
             spoken = self.voice_for_language(language)

@@ -12,9 +12,8 @@ import numpy.typing as npt
 from hibari import SAMPLE_RATE, Hibari
 
 from voxhub.audio import PcmAudio
-from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
-from voxhub.errors import ConfigError, InputError, ModelError
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text, unknown_voice
+from voxhub.errors import InputError, ModelError
 from voxhub.language import language_code
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED
@@ -48,11 +47,7 @@ class HibariTts:
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
         if settings.tts_voice not in (None, VOICE):
-            raise ConfigError(
-                f"tts_voice ({env_name('tts_voice')}): hibari has no voice {settings.tts_voice!r} offline; "
-                f"available: {VOICE}",
-                details={"setting": "tts_voice", "voices": [VOICE]},
-            )
+            raise unknown_voice("hibari (offline)", settings.tts_voice, [VOICE], from_setting=True)
         model = store.bundled_file(_MODEL)
         for other in BUNDLED[_MODEL].files[1:]:  # the G2P's model for words outside its lexicon
             store.bundled_file(_MODEL, other)
@@ -73,10 +68,7 @@ class HibariTts:
         """Stream the speech for `text`, one chunk per sentence; raises EmptyTextError for blank text."""
         text = require_text(text)
         if voice not in (None, VOICE):
-            raise InputError(
-                f"hibari has no voice {voice!r}; available: {VOICE}",
-                details={"voice": voice, "voices": [VOICE]},
-            )
+            raise unknown_voice("hibari", voice, [VOICE])
         if language is not None and language_code(language) != "en":
             raise InputError(
                 f"hibari speaks English only, not {language!r}; the espeak engine speaks other languages",

@@ -13,7 +13,7 @@ from piper import PiperVoice, SynthesisConfig
 
 from voxhub.audio import PcmAudio
 from voxhub.config import env_name
-from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text
+from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text, unknown_voice
 from voxhub.errors import ConfigError, InputError, ModelError
 from voxhub.language import language_code
 
@@ -77,11 +77,8 @@ class PiperTts:
     ) -> AsyncIterator[PcmAudio]:
         """Stream the speech for `text`, one chunk per sentence; raises EmptyTextError for blank text."""
         text = require_text(text)
-        if voice not in (None, self._name, *self._speakers):
-            raise InputError(
-                f"piper has no voice {voice!r}; available: {', '.join(self.capabilities.voices)}",
-                details={"voice": voice, "voices": list(self.capabilities.voices)},
-            )
+        if voice is not None and voice not in (self._name, *self._speakers):
+            raise unknown_voice("piper", voice, self.capabilities.voices)
         if language is not None and language_code(language) != self._language:
             raise InputError(
                 f"the Piper voice {self._name} speaks {self._language!r}, not {language!r}",
