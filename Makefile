@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: install
-	$(BIN)/mypy src
+	$(BIN)/mypy --strict src
 
 unit: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from tests.speech import espeak_speech, padded
 from tests.speech import piper_speech as speak_like_piper
 from voxhub.audio import PcmAudio
 from voxhub.config import Settings, load_settings
-from voxhub.engines.wake.base import WakeDetection
+from voxhub.engines.wake.base import WakeDetection, wake_detections
 from voxhub.engines.wake.micro import MicroWake, MicroWakeStream
 from voxhub.errors import ConfigError
 
@@ -131,3 +131,17 @@ def test_an_unknown_wake_word_is_a_config_error_naming_the_setting_and_the_choic
         MicroWake.from_settings(load_settings(wake_words="okay_nabu,hey_siri"))
     with pytest.raises(ConfigError, match=expected):
         micro.create_stream(["hey_siri"])
+
+
+async def test_a_live_stream_of_20_ms_chunks_reports_the_wake_word_as_it_is_heard(
+    micro: MicroWake, piper_speech: Callable[[str], PcmAudio]
+) -> None:
+    clip = padded(piper_speech("Hey Jarvis."), before_ms=500, after_ms=1000)
+
+    async def live() -> AsyncIterator[PcmAudio]:
+        for offset in range(0, len(clip.pcm_s16le), 640):
+            yield PcmAudio(clip.pcm_s16le[offset : offset + 640], 16000)
+
+    heard = [found async for found in wake_detections(micro.create_stream(["hey_jarvis"]), live())]
+
+    assert [found.wake_word for found in heard] == ["hey_jarvis"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
+
+from voxhub.audio.pcm import PcmAudio
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -48,3 +50,13 @@ class WakeEngine(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+async def wake_detections(
+    stream: WakeStream, chunks: AsyncIterable[PcmAudio]
+) -> AsyncIterator[WakeDetection]:
+    """Every detection in a live 16 kHz stream, as it happens (feed chunks of 10–30 ms for exact times)."""
+    async for chunk in chunks:
+        detection = stream.process(chunk.pcm_s16le)
+        if detection is not None:
+            yield detection
