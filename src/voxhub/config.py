@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -23,16 +23,28 @@ ENV_PREFIX = "VOXHUB_"
 _yaml_file: ContextVar[Path | None] = ContextVar("voxhub_yaml_file", default=None)
 
 
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
 def default_data_dir() -> Path:
     """`$XDG_DATA_HOME/voxhub`, else `~/.local/share/voxhub`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "voxhub"
 
 
+def _seed_alias(field: str, plain: str | None = None) -> AliasChoices:
+    """Accept `VOXHUB_FIELD`, the field name (YAML, keyword), and the earlier servers' plain variable."""
+    return AliasChoices(field, env_name(field), plain or field.upper())
+
+
 class Settings(BaseSettings):
     """Every setting voxhub reads; `docs/configuration.md` is generated from this class."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", validate_default=True, populate_by_name=True
+    )
 
     # general
     data_dir: Path = Field(
@@ -41,7 +53,51 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(
         None, description="Where `voxhub models install` puts models; empty means `<data_dir>/models`."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        validation_alias=_seed_alias("log_level"),
+        description="Log level (plain `LOG_LEVEL` works too).",
+    )
+
+    # server
+    host: str = Field("127.0.0.1", description="Address to listen on; `0.0.0.0` serves other machines too.")
+    port: int = Field(8129, ge=1, le=65535, description="HTTP and WebSocket port.")
+    auth_token: SecretStr | None = Field(
+        None, description="Bearer token every route but `/health` requires; empty means no auth."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser (`*` for any)."
+    )
+    max_connections: int = Field(
+        25,
+        ge=1,
+        validation_alias=_seed_alias("max_connections"),
+        description="Concurrent WebSocket connections and in-flight turns (plain `MAX_CONNECTIONS` works too).",
+    )
+    connection_timeout_secs: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=_seed_alias("connection_timeout_secs", "CONNECTION_TIMEOUT"),
+        description="A WebSocket silent this long (no message, no pong) is closed (plain `CONNECTION_TIMEOUT`).",
+    )
+    ws_ping_interval_secs: float = Field(
+        20.0, gt=0, description="How often the server pings WebSocket clients."
+    )
+    session_idle_secs: float = Field(3600.0, gt=0, description="Sessions unused this long are deleted.")
+    cleanup_interval_secs: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=_seed_alias("cleanup_interval_secs", "CLEANUP_INTERVAL"),
+        description="How often expired sessions are cleaned up (plain `CLEANUP_INTERVAL` works too).",
+    )
+    max_request_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="Largest HTTP request body.")
+    max_ws_message_bytes: int = Field(1024 * 1024, ge=1024, description="Largest WebSocket message.")
+    control_messages_per_sec: float = Field(
+        20.0, gt=0, description="JSON control messages one connection may send per second (bursts of 2x)."
+    )
+    database_url: str | None = Field(
+        None, description="Where sessions and history live; empty means SQLite at `<data_dir>/voxhub.db`."
+    )
 
     # voice activity detection
     vad_engine: str = Field("silero", description="VAD engine: `silero`, `webrtc` or `combined`.")
@@ -54,8 +110,20 @@ class Settings(BaseSettings):
     vad_combined_rule: Literal["and", "or"] = Field(
         "and", description="`combined` VAD: speech when both engines agree (`and`) or either says so (`or`)."
     )
-    vad_start_secs: float = Field(0.2, ge=0.0, le=5.0, description="Speech needed before a segment starts.")
-    vad_stop_secs: float = Field(0.5, ge=0.0, le=10.0, description="Silence needed before a segment ends.")
+    vad_start_secs: float = Field(
+        0.2,
+        ge=0.0,
+        le=5.0,
+        validation_alias=_seed_alias("vad_start_secs"),
+        description="Speech needed before a segment starts (plain `VAD_START_SECS` works too).",
+    )
+    vad_stop_secs: float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        validation_alias=_seed_alias("vad_stop_secs"),
+        description="Silence that ends an utterance (plain `VAD_STOP_SECS` works too).",
+    )
     vad_min_speech_secs: float = Field(
         0.25, ge=0.0, le=10.0, description="Shorter segments are dropped as noise."
     )
@@ -141,7 +209,7 @@ class Settings(BaseSettings):
             raise ValueError(f"model file not found: {value}")
         return value
 
-    @field_validator("wake_words", mode="before")
+    @field_validator("wake_words", "cors_origins", mode="before")
     @classmethod
     def _split_wake_words(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -166,14 +234,14 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file used when no `database_url` is set."""
+        return self.data_dir / "voxhub.db"
+
+    @property
     def models_root(self) -> Path:
         """Where `voxhub models install` unpacks model files and split models are joined."""
         return self.models_dir or self.data_dir / "models"
-
-
-def env_name(field: str) -> str:
-    """The environment variable that sets `field`."""
-    return f"{ENV_PREFIX}{field.upper()}"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
