@@ -1,0 +1,217 @@
+"""One conversation turn over plain HTTP: text or an utterance in, the answer (text and audio) out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from voxhub.api.limits import TURN
+from voxhub.api.state import ServerState, State
+from voxhub.audio import PcmAudio, decode_audio, decode_base64_audio, encode_audio
+from voxhub.audio.base64_payload import encode_base64_audio
+from voxhub.errors import AudioError, EngineError, InputError
+from voxhub.pipeline.conversation import Conversation
+from voxhub.pipeline.frames import (
+    AudioOutFrame,
+    AudioStartFrame,
+    ErrorFrame,
+    Frame,
+    ResponseFrame,
+    TranscriptFrame,
+)
+from voxhub.sessions.live import open_conversation
+from voxhub.sessions.manager import Session
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["conversation"])
+TURN_TIMEOUT_SECS = 120.0
+AudioFormat = Literal["wav", "pcm", "mp3", "opus", "flac"]
+
+
+class TextTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, examples=["What time is it?"])
+    audio_format: AudioFormat = Field(
+        "wav", description="Format of `audio_data` when the mode has voice output."
+    )
+
+
+class AudioTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    audio: str = Field(
+        description="The utterance, base64: a WAV (or mp3, ogg, flac…) file, or raw PCM s16le mono."
+    )
+    format: Literal["auto", "pcm"] = Field(
+        "auto", description="`pcm` for raw samples; `auto` reads the file type."
+    )
+    sample_rate: int = Field(16000, ge=8000, le=48000, description="Rate of raw PCM.")
+    audio_format: AudioFormat = "wav"
+
+
+class TurnResult(BaseModel):
+    session_id: str
+    turn_id: str | None
+    transcript: str | None = Field(default=None, description="What was heard (audio turns).")
+    text: str = Field(description="The answer.")
+    audio_data: str | None = Field(
+        None, description="The spoken answer, base64, when the mode has voice output."
+    )
+    audio_format: str | None = None
+    sample_rate_hz: int | None = None
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list, description="Engine failures the turn survived."
+    )
+
+
+@router.post("/{session_id}/text", summary="Send text, get the answer (and its audio if the mode speaks)")
+async def text_turn(session_id: str, body: TextTurn, state: State) -> TurnResult:
+    session = await state.sessions.get(session_id)
+    if not session.config.mode.text_input:
+        raise InputError("text input is off for this session; change its mode or send audio")
+
+    async def feed(conversation: Conversation) -> None:
+        await conversation.push_text(body.text)
+
+    return await _run_turn(state, session, feed, body.audio_format, input_rate_hz=16000)
+
+
+_AUDIO_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "audio_format": {"type": "string", "enum": ["wav", "pcm", "mp3", "opus", "flac"]},
+                    },
+                    "required": ["file"],
+                }
+            },
+            "application/json": {"schema": AudioTurn.model_json_schema()},
+        }
+    }
+}
+
+
+@router.post(
+    "/{session_id}/audio",
+    summary="Send one utterance, get its transcript and the answer",
+    openapi_extra=_AUDIO_BODY,
+)
+async def audio_turn(session_id: str, request: Request, state: State) -> TurnResult:
+    session = await state.sessions.get(session_id)
+    if not session.config.mode.voice_input:
+        raise InputError("voice input is off for this session; change its mode or send text")
+    audio, audio_format = await _read_utterance(request, state)
+
+    async def feed(conversation: Conversation) -> None:
+        await conversation.push_audio(audio.pcm_s16le)
+        await conversation.end_audio()
+
+    return await _run_turn(state, session, feed, audio_format, input_rate_hz=audio.sample_rate_hz)
+
+
+async def _read_utterance(request: Request, state: ServerState) -> tuple[PcmAudio, str]:
+    """The utterance from a multipart `file` upload or a base64 JSON body."""
+    limit = state.settings.max_audio_bytes
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InputError('send the utterance as a multipart field named "file"')
+        data = await upload.read()
+        if len(data) > limit:
+            raise AudioError(f"audio is {len(data)} bytes; the limit is {limit}")
+        output = form.get("audio_format", "wav")
+        return decode_audio(data), str(output)
+    try:
+        body = AudioTurn.model_validate_json(await request.body())
+    except ValueError as exc:
+        raise InputError(
+            f"expected a multipart upload or JSON {{audio, format, sample_rate}}: {exc}"
+        ) from None
+    data = decode_base64_audio(body.audio, max_bytes=limit)
+    if body.format == "pcm":
+        if len(data) % 2:
+            raise AudioError("raw PCM must be whole 16-bit samples (an even number of bytes)")
+        return PcmAudio(data, body.sample_rate), body.audio_format
+    return decode_audio(data), body.audio_format
+
+
+class _TurnCollector:
+    """Gathers what a turn sends, until its answer has been committed (or nothing was heard)."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.turn_id: str | None = None
+        self.transcript: str | None = None
+        self.text = ""
+        self.audio: list[bytes] = []
+        self.sample_rate_hz: int | None = None
+        self.errors: list[dict[str, Any]] = []
+
+    async def send(self, frame: Frame) -> None:
+        if isinstance(frame, AudioOutFrame):
+            self.audio.append(frame.pcm_s16le)
+        elif isinstance(frame, AudioStartFrame):
+            self.sample_rate_hz = frame.sample_rate_hz
+        elif isinstance(frame, TranscriptFrame) and frame.is_final:
+            self.transcript, self.turn_id = frame.text, frame.turn_id
+            if not frame.text:
+                self.done.set()  # nothing was said: there will be no answer
+        elif isinstance(frame, ErrorFrame):
+            self.errors.append({"error": frame.error, "message": frame.message, "details": frame.details})
+        elif isinstance(frame, ResponseFrame):
+            self.text, self.turn_id = frame.text, frame.turn_id
+            self.done.set()
+
+
+async def _run_turn(
+    state: ServerState,
+    session: Session,
+    feed: Callable[[Conversation], Awaitable[None]],
+    audio_format: str,
+    *,
+    input_rate_hz: int,
+) -> TurnResult:
+    collector = _TurnCollector()
+    with state.connections.slot(TURN):
+        conversation = await open_conversation(
+            session,
+            state.sessions,
+            state.engines,
+            state.settings,
+            send=collector.send,
+            metrics=state.metrics,
+            input_rate_hz=input_rate_hz,
+            paced=False,
+            activation="push_to_talk",  # an upload is one whole utterance
+        )
+        try:
+            await feed(conversation)
+            await asyncio.wait_for(collector.done.wait(), TURN_TIMEOUT_SECS)
+        except TimeoutError:
+            raise EngineError(f"the turn took longer than {TURN_TIMEOUT_SECS:g} s") from None
+        finally:
+            await conversation.close()
+    await state.sessions.touch(session.id)
+    if collector.transcript == "":
+        raise InputError("no speech was recognized in the audio", details={"code": "no_speech"})
+    result = TurnResult(
+        session_id=session.id,
+        turn_id=collector.turn_id,
+        transcript=collector.transcript,
+        text=collector.text,
+        errors=collector.errors,
+    )
+    if collector.audio and collector.sample_rate_hz:
+        clip = PcmAudio(b"".join(collector.audio), collector.sample_rate_hz)
+        result.audio_data = encode_base64_audio(encode_audio(clip, audio_format))
+        result.audio_format = audio_format
+        result.sample_rate_hz = clip.sample_rate_hz
+    return result

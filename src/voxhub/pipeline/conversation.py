@@ -1,0 +1,147 @@
+"""One session's conversation: listener → responder → speaker → output, linked by bounded queues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from voxhub.engines.llm.base import LlmEngine
+from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.tts.base import TtsEngine
+from voxhub.engines.vad.base import VadEngine
+from voxhub.engines.wake.base import WakeEngine
+from voxhub.errors import EmptyTextError, InputError
+from voxhub.pipeline.frames import (
+    AudioEndFrame,
+    AudioInFrame,
+    Frame,
+    InterruptFrame,
+    ModeChangedFrame,
+    TextInputFrame,
+)
+from voxhub.pipeline.listener import ListenerStage, ListeningOptions
+from voxhub.pipeline.memory import ConversationMemory
+from voxhub.pipeline.modes import ModeState
+from voxhub.pipeline.output import OutputStage, Send
+from voxhub.pipeline.responder import ReplyOptions, ResponderStage, new_turn_id
+from voxhub.pipeline.speaker import SpeakerStage, VoiceOptions
+from voxhub.pipeline.stage import Pipeline
+
+
+class LatencyObserver(Protocol):
+    def observe(self, stage: str, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEngines:
+    vad: VadEngine
+    stt: SttEngine
+    tts: TtsEngine
+    llm: LlmEngine
+    wake: WakeEngine | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOptions:
+    reply: ReplyOptions
+    listening: ListeningOptions = field(default_factory=ListeningOptions)
+    voice: VoiceOptions = field(default_factory=VoiceOptions)
+    input_rate_hz: int = 16000
+    output_lead_ms: float = 300.0
+    queue_size: int = 64
+
+
+async def _discard(frame: Frame) -> None:
+    """Nothing follows the output stage."""
+
+
+class Conversation:
+    """Feed it audio and text; it sends speech events, transcripts, answers and audio through `send`."""
+
+    def __init__(
+        self,
+        engines: ConversationEngines,
+        options: ConversationOptions,
+        *,
+        mode: ModeState,
+        memory: ConversationMemory,
+        send: Send,
+        metrics: LatencyObserver | None = None,
+    ) -> None:
+        self.mode = mode
+        self.memory = memory
+        self.options = options
+
+        def observer(stage: str) -> Callable[[float], None] | None:
+            if metrics is None:
+                return None
+            return lambda seconds: metrics.observe(stage, seconds)
+
+        self.listener = ListenerStage(
+            engines.vad,
+            engines.stt,
+            engines.wake,
+            options.listening,
+            new_turn_id=new_turn_id,
+            input_rate_hz=options.input_rate_hz,
+            on_stt_latency=observer("stt_final"),
+        )
+        self.responder = ResponderStage(
+            engines.llm,
+            memory,
+            mode,
+            options.reply,
+            on_first_token=observer("llm_first_token"),
+        )
+        self.speaker = SpeakerStage(engines.tts, options.voice, on_first_audio=observer("tts_first_audio"))
+        self.output = OutputStage(
+            send,
+            memory,
+            mode,
+            lead_ms=options.output_lead_ms,
+            on_first_audio_after_speech=observer("end_of_speech_to_first_audio"),
+        )
+        self._pipeline = Pipeline(
+            [self.listener, self.responder, self.speaker, self.output],
+            _discard,
+            queue_size=options.queue_size,
+        )
+        self._input_rate_hz = options.input_rate_hz
+
+    async def start(self) -> None:
+        await self._pipeline.start()
+
+    async def close(self) -> None:
+        await self._pipeline.stop()
+
+    async def push_audio(self, pcm_s16le: bytes) -> None:
+        """Audio from the user at the session's input rate; waits while the listener is behind."""
+        if not self.mode.voice_input:
+            raise InputError("voice input is off for this session; send text, or turn voice_input on")
+        if len(pcm_s16le) % 2:
+            raise InputError("audio must be whole 16-bit samples (an even number of bytes)")
+        await self._pipeline.push(AudioInFrame(pcm_s16le, self._input_rate_hz))
+
+    async def end_audio(self) -> None:
+        """The user's utterance is over (push-to-talk release, or the end of an upload)."""
+        await self._pipeline.push(AudioEndFrame())
+
+    async def push_text(self, text: str) -> None:
+        if not self.mode.text_input:
+            raise InputError("text input is off for this session; speak, or turn text_input on")
+        if not text.strip():
+            raise EmptyTextError("text message is empty")
+        await self._pipeline.push(TextInputFrame(text.strip()))
+
+    def interrupt(self) -> None:
+        """Stop the answer in flight (the client asked), ahead of anything queued."""
+        self._pipeline.inboxes[0].put_urgent(InterruptFrame("", "client"))
+
+    async def change_mode(self, flags: Mapping[str, bool]) -> None:
+        for name, value in flags.items():
+            setattr(self.mode, name, value)
+        await self._pipeline.push(ModeChangedFrame(self.mode.as_dict()))
+
+    def update_reply(self, options: ReplyOptions) -> None:
+        self.responder.options = options

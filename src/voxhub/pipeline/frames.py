@@ -1,0 +1,155 @@
+"""What flows through a conversation: frozen frames, grouped by how they are delivered.
+
+`DataFrame`s keep their order in a stage's queue, so a transcript never overtakes the audio it came from.
+`UrgentFrame`s (interrupt, end) overtake everything queued: a barge-in must not wait behind audio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Anything a stage passes on."""
+
+
+@dataclass(frozen=True, slots=True)
+class DataFrame(Frame):
+    """Delivered in order, behind whatever is queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentFrame(Frame):
+    """Delivered before anything queued."""
+
+
+# -- input ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInFrame(DataFrame):
+    pcm_s16le: bytes
+    sample_rate_hz: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextInputFrame(DataFrame):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioEndFrame(DataFrame):
+    """The client says its utterance is over (push-to-talk, or a one-shot upload)."""
+
+
+# -- what the listener heard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStartedFrame(DataFrame):
+    timestamp_ms: float  # from the start of the session's audio
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStoppedFrame(DataFrame):
+    timestamp_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class WakeWordFrame(DataFrame):
+    wake_word: str
+    confidence: float
+    timestamp_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptFrame(DataFrame):
+    text: str
+    is_final: bool
+    turn_id: str
+    language: str | None = None
+
+
+# -- what the assistant says ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDeltaFrame(DataFrame):
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFrame(DataFrame):
+    """The whole answer, sent once it is committed to history."""
+
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStartFrame(DataFrame):
+    turn_id: str
+    sample_rate_hz: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFrame(DataFrame):
+    """One sentence of the answer, on its way to TTS."""
+
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOutFrame(DataFrame):
+    pcm_s16le: bytes
+    sample_rate_hz: int
+    turn_id: str
+    spoken_text: str = ""  # the words this piece of audio says, to know what was heard if cut off
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDoneFrame(DataFrame):
+    """The LLM has finished `turn_id`; it trails the turn's audio to the output."""
+
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOutEndFrame(DataFrame):
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChangedFrame(DataFrame):
+    mode: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame(DataFrame):
+    """Something failed; the conversation goes on."""
+
+    error: str  # a stable code, e.g. "engine_error"
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    turn_id: str | None = None
+
+
+# -- urgent -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptFrame(UrgentFrame):
+    """The user barged in: everything of `turn_id` still queued is dropped."""
+
+    turn_id: str
+    reason: str = "user_speech"
+
+
+@dataclass(frozen=True, slots=True)
+class EndFrame(UrgentFrame):
+    """The conversation is over; stages stop."""

@@ -1,0 +1,299 @@
+"""The listening stage: VAD endpointing, wake-word gating, partial transcripts and a speculative final."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from voxhub.audio.pcm import PcmAudio
+from voxhub.audio.resample import StreamResampler
+from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.vad.base import VadEngine
+from voxhub.engines.vad.segmenter import (
+    FrameChunker,
+    SpeechCancelled,
+    SpeechEnded,
+    SpeechSegmenter,
+    SpeechStarted,
+)
+from voxhub.engines.wake.base import WakeEngine
+from voxhub.errors import VoxhubError
+from voxhub.pipeline.frames import (
+    AudioEndFrame,
+    AudioInFrame,
+    ErrorFrame,
+    Frame,
+    SpeechStartedFrame,
+    SpeechStoppedFrame,
+    TranscriptFrame,
+    WakeWordFrame,
+)
+from voxhub.pipeline.stage import Push, Stage
+
+RATE_HZ = 16000
+_BYTES_PER_MS = RATE_HZ * 2 // 1000
+Activation = Literal["vad", "wake_word", "push_to_talk"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningOptions:
+    """How one session decides when the user is talking to it."""
+
+    activation: Activation = "vad"
+    wake_words: tuple[str, ...] = ()
+    follow_up_secs: float = 30.0  # after an utterance, wake-word sessions listen this long without the word
+    start_secs: float = 0.2
+    stop_secs: float = 0.5
+    min_speech_secs: float = 0.25
+    max_utterance_secs: float = 30.0
+    language: str | None = None
+    partial_interval_ms: float = 400.0
+    # The final decode starts this far into a pause, before the endpoint is certain; wasted if speech resumes.
+    speculate_after_ms: float = 96.0
+
+
+@dataclass(slots=True)
+class _Decode:
+    task: asyncio.Task[str]
+    end_ms: float
+
+
+class ListenerStage(Stage):
+    """Turns session audio into speech events and transcripts; passes every other frame on."""
+
+    name = "listener"
+
+    def __init__(
+        self,
+        vad: VadEngine,
+        stt: SttEngine,
+        wake: WakeEngine | None,
+        options: ListeningOptions,
+        *,
+        new_turn_id: Callable[[], str],
+        input_rate_hz: int = RATE_HZ,
+        on_stt_latency: Callable[[float], None] | None = None,
+    ) -> None:
+        self.options = options
+        self._stt = stt
+        self._new_turn_id = new_turn_id
+        self._on_stt_latency = on_stt_latency
+        self._resampler = StreamResampler(input_rate_hz, RATE_HZ)
+        self._vad = vad.create_stream(RATE_HZ)
+        self._frames = FrameChunker(self._vad.frame_samples)
+        frame_ms = 1000 * self._vad.frame_samples / RATE_HZ
+        self._segmenter = SpeechSegmenter(
+            frame_ms,
+            start_secs=options.start_secs,
+            stop_secs=options.stop_secs,
+            min_speech_secs=options.min_speech_secs,
+            max_utterance_secs=options.max_utterance_secs,
+            hangover_frames=self._vad.hangover_frames,
+        )
+        wants_wake = options.activation == "wake_word" and wake is not None
+        self._wake = wake.create_stream(options.wake_words or None) if wants_wake and wake else None
+        self._wake_pattern = _wake_phrase_pattern(options.wake_words)
+        self._frame_ms = frame_ms
+        self._audio = bytearray()  # 16 kHz audio from `_origin_ms` on
+        self._origin_ms = 0.0
+        self._position_ms = 0.0  # audio received so far
+        self._push: Push | None = None
+        self._turn_id: str | None = None  # the utterance being heard, once accepted
+        self._utterance_start_ms = 0.0
+        self._segment_start_ms: float | None = None  # an open VAD segment, accepted or not
+        self._listening_until_ms = -1.0  # wake-word sessions: accept speech starting before this
+        self._silent_frames = 0
+        self._partial: asyncio.Task[None] | None = None
+        self._partial_at_ms = 0.0
+        self._speculative: _Decode | None = None
+        self._finals: set[asyncio.Task[None]] = set()
+        self._outbox: list[Frame] = []  # events found while hearing a chunk, pushed after it
+
+    async def start(self, push: Push) -> None:
+        self._push = push
+
+    async def stop(self) -> None:
+        for task in (self._partial, self._speculative.task if self._speculative else None, *self._finals):
+            if task is not None:
+                task.cancel()
+
+    async def process(self, frame: Frame, push: Push) -> None:
+        if isinstance(frame, AudioInFrame):
+            self._hear(self._resampler.push(frame.pcm_s16le))
+        elif isinstance(frame, AudioEndFrame):
+            self._end_of_audio()
+        else:
+            await push(frame)
+        while self._outbox:
+            await push(self._outbox.pop(0))
+
+    # -- per frame: the hot path ---------------------------------------------------------------------
+
+    def _hear(self, pcm: bytes) -> None:
+        chunk_start_ms = self._position_ms
+        self._audio += pcm
+        self._position_ms += len(pcm) / _BYTES_PER_MS
+        if self.options.activation == "push_to_talk":
+            if self._turn_id is None and pcm:
+                self._accept(chunk_start_ms)
+            self._maybe_partial()
+            return
+        if self._wake is not None and self._turn_id is None:
+            detection = self._wake.process(pcm)
+            if detection is not None:
+                self._on_wake(detection.wake_word, detection.confidence, detection.timestamp_ms)
+        for vad_frame in self._frames.frames(pcm):
+            speech = self._vad.is_speech(vad_frame)
+            for event in self._segmenter.push(speech):
+                self._on_segment_event(event)
+            self._track_pause(speech)
+        self._maybe_partial()
+        self._trim()
+
+    def _track_pause(self, speech: bool) -> None:
+        if speech:
+            self._silent_frames = 0
+            if self._speculative is not None:
+                self._speculative.task.cancel()  # speech resumed: that guess was early
+                self._speculative = None
+            return
+        self._silent_frames += 1
+        paused_ms = self._silent_frames * self._frame_ms
+        if self._turn_id is None or not self._segmenter.speaking or self._speculative is not None:
+            return
+        if paused_ms >= self.options.speculate_after_ms:
+            end_ms = self._segmenter.position_ms - paused_ms
+            self._speculative = _Decode(asyncio.create_task(self._decode(end_ms)), end_ms)
+
+    def _on_segment_event(self, event: SpeechStarted | SpeechEnded | SpeechCancelled) -> None:
+        if isinstance(event, SpeechStarted):
+            self._segment_start_ms = event.start_ms
+            if self.options.activation == "vad" or event.start_ms <= self._listening_until_ms:
+                self._accept(event.start_ms)
+            return
+        self._segment_start_ms = None
+        if self._turn_id is None:
+            return
+        self._emit(SpeechStoppedFrame(event.end_ms))
+        if isinstance(event, SpeechCancelled):
+            self._drop_utterance()
+        else:
+            self._finish_utterance(event.end_ms)
+
+    def _on_wake(self, wake_word: str, confidence: float, timestamp_ms: float) -> None:
+        self._emit(WakeWordFrame(wake_word, confidence, timestamp_ms))
+        self._listening_until_ms = timestamp_ms + 1000 * self.options.follow_up_secs
+        if self._segment_start_ms is not None:
+            self._accept(self._segment_start_ms)  # "hey jarvis, turn on the light" in one breath
+
+    def _accept(self, start_ms: float) -> None:
+        self._turn_id = self._new_turn_id()
+        self._utterance_start_ms = max(start_ms, self._origin_ms)
+        self._partial_at_ms = self._position_ms
+        self._emit(SpeechStartedFrame(start_ms))
+
+    def _end_of_audio(self) -> None:
+        if self._turn_id is None:
+            return
+        if self.options.activation != "push_to_talk":
+            self._segmenter.reset()
+            self._segment_start_ms = None
+        self._emit(SpeechStoppedFrame(self._position_ms))
+        self._finish_utterance(self._position_ms)
+
+    # -- decoding --------------------------------------------------------------------------------------
+
+    def _maybe_partial(self) -> None:
+        if self._turn_id is None or (self._partial is not None and not self._partial.done()):
+            return
+        if self._position_ms - self._partial_at_ms < self.options.partial_interval_ms:
+            return
+        self._partial_at_ms = self._position_ms
+        self._partial = asyncio.create_task(self._send_partial(self._turn_id))
+
+    async def _send_partial(self, turn_id: str) -> None:
+        with contextlib.suppress(VoxhubError):
+            text = await self._decode(self._position_ms)
+            if text and self._turn_id == turn_id:
+                await self._emit_now(TranscriptFrame(text, False, turn_id, self.options.language))
+
+    def _finish_utterance(self, end_ms: float) -> None:
+        assert self._turn_id is not None
+        turn_id, self._turn_id = self._turn_id, None
+        if self._partial is not None:
+            self._partial.cancel()
+            self._partial = None
+        speculative, self._speculative = self._speculative, None
+        if speculative is not None and abs(speculative.end_ms - end_ms) > 2 * self._frame_ms:
+            speculative.task.cancel()
+            speculative = None
+        decode = speculative.task if speculative else asyncio.create_task(self._decode(end_ms))
+        self._listening_until_ms = end_ms + 1000 * self.options.follow_up_secs
+        task = asyncio.create_task(self._send_final(turn_id, decode, time.perf_counter()))
+        self._finals.add(task)
+        task.add_done_callback(self._finals.discard)
+
+    async def _send_final(self, turn_id: str, decode: asyncio.Task[str], endpoint_at: float) -> None:
+        try:
+            text = await decode
+        except VoxhubError as exc:
+            await self._emit_now(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
+            return
+        if self._on_stt_latency is not None:
+            self._on_stt_latency(time.perf_counter() - endpoint_at)
+        if self._wake is not None:
+            text = self._wake_pattern.sub("", text).strip()
+        if text:
+            await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
+
+    async def _decode(self, end_ms: float) -> str:
+        start = int((self._utterance_start_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
+        end = int((end_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
+        audio = PcmAudio(bytes(self._audio[max(start, 0) : end]), RATE_HZ)
+        if audio.sample_count < RATE_HZ // 10:
+            return ""
+        transcript = await self._stt.transcribe(audio, language=self.options.language)
+        return transcript.text.strip()
+
+    def _drop_utterance(self) -> None:
+        self._turn_id = None
+        for task in (self._partial, self._speculative.task if self._speculative else None):
+            if task is not None:
+                task.cancel()
+        self._partial = self._speculative = None
+
+    def _trim(self) -> None:
+        """Keep only the audio an utterance may still need: a little before any speech, all of it during."""
+        if self._turn_id is not None or self._finals or self._speculative is not None:
+            return
+        keep_from = self._segment_start_ms if self._segment_start_ms is not None else self._position_ms
+        keep_from -= 1000 * self.options.start_secs + 300.0
+        excess_ms = keep_from - self._origin_ms
+        if excess_ms > 1000.0:  # trim in whole seconds, so the memmove is rare
+            cut = int(excess_ms) * _BYTES_PER_MS
+            del self._audio[:cut]
+            self._origin_ms += cut / _BYTES_PER_MS
+
+    def _emit(self, frame: Frame) -> None:
+        self._outbox.append(frame)
+
+    async def _emit_now(self, frame: Frame) -> None:
+        """From a decode task: push straight on."""
+        assert self._push is not None
+        await self._push(frame)
+
+
+def _wake_phrase_pattern(wake_words: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches a wake phrase at the start of a transcript ("Hey Jarvis," "OK Nabu."), to strip it."""
+    variants = []
+    for word in wake_words or ("okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"):
+        parts = [re.escape(part) for part in word.split("_")]
+        if parts[0] == "okay":
+            parts[0] = "(?:okay|ok|o\\.k\\.)"
+        variants.append(r"\W*".join(parts))
+    return re.compile(r"^\W*(?:" + "|".join(variants) + r")\b\W*", re.IGNORECASE)

@@ -1,0 +1,127 @@
+"""The replying stage: starts a turn on a final transcript or typed text, streams the LLM, barges in."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voxhub.engines.llm.base import ChatMessage, LlmEngine
+from voxhub.errors import VoxhubError
+from voxhub.pipeline.frames import (
+    ErrorFrame,
+    Frame,
+    InterruptFrame,
+    ResponseDeltaFrame,
+    SentenceFrame,
+    SpeechStartedFrame,
+    TextInputFrame,
+    TranscriptFrame,
+    TurnDoneFrame,
+)
+from voxhub.pipeline.memory import ConversationMemory
+from voxhub.pipeline.modes import ModeState
+from voxhub.pipeline.sentences import SentenceSplitter
+from voxhub.pipeline.stage import Push, Stage
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOptions:
+    system_prompt: str
+    max_tokens: int = 256
+    temperature: float = 0.0
+
+
+def new_turn_id() -> str:
+    return "turn_" + uuid.uuid4().hex[:12]
+
+
+class ResponderStage(Stage):
+    """One turn at a time: a new utterance or typed message while answering interrupts the answer."""
+
+    name = "responder"
+
+    def __init__(
+        self,
+        llm: LlmEngine,
+        memory: ConversationMemory,
+        mode: ModeState,
+        options: ReplyOptions,
+        *,
+        on_first_token: Callable[[float], None] | None = None,
+    ) -> None:
+        self.llm = llm
+        self.memory = memory
+        self.mode = mode
+        self.options = options
+        self._on_first_token = on_first_token
+        self._turn_id: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def answering(self) -> bool:
+        """Whether the current turn is still being answered (generated, spoken or committed)."""
+        return self.memory.is_open(self._turn_id)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def process(self, frame: Frame, push: Push) -> None:
+        if isinstance(frame, SpeechStartedFrame):
+            await self.interrupt(push, "user_speech")
+            await push(frame)
+        elif isinstance(frame, InterruptFrame):
+            await self.interrupt(push, frame.reason)
+        elif isinstance(frame, TextInputFrame):
+            await self.interrupt(push, "user_text")
+            await self._start(new_turn_id(), frame.text, push)
+        elif isinstance(frame, TranscriptFrame) and frame.is_final:
+            await push(frame)
+            await self.interrupt(push, "user_speech")
+            await self._start(frame.turn_id, frame.text, push)
+        else:
+            await push(frame)
+
+    async def interrupt(self, push: Push, reason: str) -> None:
+        """Stop the answer in flight, if any; stages downstream drop what they still hold of it."""
+        if not self.answering or self._turn_id is None:
+            return
+        if self._task is not None:
+            self._task.cancel()
+        await push(InterruptFrame(self._turn_id, reason))
+
+    async def _start(self, turn_id: str, text: str, push: Push) -> None:
+        previous = self._turn_id
+        self._turn_id = turn_id
+        self._task = asyncio.create_task(self._reply(previous, turn_id, text, push), name=f"voxhub-{turn_id}")
+
+    async def _reply(self, previous: str | None, turn_id: str, text: str, push: Push) -> None:
+        await self.memory.wait_settled(previous)
+        self.memory.begin(turn_id, text)
+        messages = [ChatMessage("system", self.options.system_prompt), *self.memory.messages]
+        splitter = SentenceSplitter()
+        parts: list[str] = []
+        started = time.perf_counter()
+        try:
+            async for chunk in self.llm.chat(
+                messages, max_tokens=self.options.max_tokens, temperature=self.options.temperature
+            ):
+                if not chunk.text:
+                    continue
+                if not parts and self._on_first_token is not None:
+                    self._on_first_token(time.perf_counter() - started)
+                parts.append(chunk.text)
+                if self.mode.text_output:
+                    await push(ResponseDeltaFrame(chunk.text, turn_id))
+                if self.mode.voice_output:
+                    for sentence in splitter.push(chunk.text):
+                        await push(SentenceFrame(sentence, turn_id))
+        except VoxhubError as exc:
+            await push(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
+        if self.mode.voice_output:
+            for sentence in splitter.flush():
+                await push(SentenceFrame(sentence, turn_id))
+        await push(TurnDoneFrame(turn_id, "".join(parts).strip()))
