@@ -53,8 +53,11 @@ class ListeningOptions:
     max_utterance_secs: float = 30.0
     language: str | None = None
     partial_interval_ms: float = 400.0
+    # VAD ends speech before soft word endings ("France" loses its "s"): decode this much more on each side.
+    decode_padding_ms: float = 150.0
     # The final decode starts this far into a pause, before the endpoint is certain; wasted if speech resumes.
-    speculate_after_ms: float = 96.0
+    # Not sooner than the padding, so the speculative decode hears the same tail as a late one would.
+    speculate_after_ms: float = 150.0
 
 
 @dataclass(slots=True)
@@ -252,7 +255,10 @@ class ListenerStage(Stage):
             await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
 
     async def _decode(self, end_ms: float) -> str:
-        start = int((self._utterance_start_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
+        padding = self.options.decode_padding_ms
+        start_ms = max(self._utterance_start_ms - padding, self._origin_ms)
+        end_ms = min(end_ms + padding, self._position_ms)
+        start = int((start_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
         end = int((end_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
         audio = PcmAudio(bytes(self._audio[max(start, 0) : end]), RATE_HZ)
         if audio.sample_count < RATE_HZ // 10:
