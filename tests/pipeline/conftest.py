@@ -68,7 +68,10 @@ async def talk(
         llm: object | None = None,
     ) -> tuple[Conversation, Recorder]:
         recorder = Recorder()
-        assert engines.vad and engines.stt and engines.tts and engines.llm
+        assert engines.vad
+        assert engines.stt
+        assert engines.tts
+        assert engines.llm
         conversation = Conversation(
             ConversationEngines(
                 engines.vad,
