@@ -8,7 +8,7 @@ EXTRAS ?= test,pl
 .PHONY: serve test install models system-deps lint typecheck unit docs clean
 
 serve: install models
-	$(BIN)/voxhub engines
+	$(BIN)/voxhub serve
 
 test: system-deps install models lint typecheck unit
 

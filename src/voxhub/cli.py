@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import time
 from collections.abc import Coroutine, Iterator
@@ -19,7 +20,7 @@ from voxhub.config import Settings, load_settings
 from voxhub.console import byte_progress, engine_progress, stderr, stdout
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.loader import Engines, load_engine
-from voxhub.engines.registry import ENGINES, STAGES, Stage, setting_for
+from voxhub.engines.registry import ENGINES, STAGES, Stage, check_settings, setting_for
 from voxhub.engines.tts.base import synthesize_all
 from voxhub.engines.vad.segmenter import find_segments
 from voxhub.errors import AudioError, ConfigError, VoxhubError
@@ -298,6 +299,51 @@ async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, s
 
 def _secs(milliseconds: float) -> str:
     return f"{milliseconds / 1000:.2f} s"
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: host setting).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: port setting, 8129).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the HTTP and WebSocket server with the configured engines, until Ctrl-C or SIGTERM."""
+    settings = _settings(config, host=host, port=port)
+    with _reported_errors():
+        check_settings(settings)
+    # Imported here, not at the top: the other commands start faster without the server stack.
+    import uvicorn
+
+    from voxhub.api.app import create_app
+    from voxhub.api.logging import configure_logging
+
+    configure_logging(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            lifespan="on",
+            log_config=None,  # keep voxhub's JSON log lines
+            access_log=False,  # voxhub logs each request itself, with its duration
+            ws_ping_interval=settings.ws_ping_interval_secs,
+            ws_ping_timeout=settings.connection_timeout_secs,
+            # Above voxhub's own limit, so an oversized message gets an `error` event rather than a close;
+            # far larger ones are refused by the WebSocket layer before they are buffered.
+            ws_max_size=4 * settings.max_ws_message_bytes,
+            timeout_graceful_shutdown=10,
+        )
+    )
+    # uvicorn re-raises the signal that stopped it once it has shut down; a requested stop exits 0.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_quietly)
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)  # start-up failed; the log says why
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @models_app.command("install")

@@ -86,9 +86,8 @@ class _Connection:
         self._limiter = RateLimiter(self.settings.control_messages_per_sec)
         query = websocket.query_params
         self.binary_audio = query.get("audio_encoding", "binary") != "base64"
-        self.input_rate_hz = (
-            int(query.get("sample_rate", "16000")) if query.get("sample_rate", "").isdigit() else 0
-        )
+        rate = query.get("sample_rate", "16000")
+        self.input_rate_hz = int(rate) if rate.isdigit() else 0
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._loop.time()
 
@@ -230,19 +229,8 @@ class _Connection:
         elif kind == "ping":
             await self._send_json(event("pong", self.session.id, {"echo": data} if data else {}))
         else:
-            raise InputError(
-                f"unknown message type {kind!r}",
-                details={
-                    "known": [
-                        "text_message",
-                        "audio_chunk",
-                        "audio_end",
-                        "mode_change",
-                        "config_update",
-                        "interrupt",
-                        "ping",
-                    ]
-                },
+            raise UnknownMessageType(
+                f"unknown message type {kind!r}", details={"known": list(CLIENT_MESSAGES)}
             )
 
     async def _change_mode(self, flags: Any) -> None:

@@ -58,7 +58,7 @@ class TurnResult(BaseModel):
     transcript: str | None = Field(default=None, description="What was heard (audio turns).")
     text: str = Field(description="The answer.")
     audio_data: str | None = Field(
-        None, description="The spoken answer, base64, when the mode has voice output."
+        default=None, description="The spoken answer, base64, when the mode has voice output."
     )
     audio_format: str | None = None
     sample_rate_hz: int | None = None

@@ -1,0 +1,123 @@
+"""The FastAPI app: routes, middleware, error handlers, and the start-up and shutdown of engines and sessions."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from voxhub import __version__
+from voxhub.api.auth import require_auth
+from voxhub.api.errors import CatchUnexpected, install_error_handlers
+from voxhub.api.limits import BodySizeLimit, ConnectionTracker
+from voxhub.api.logging import AccessLog
+from voxhub.api.metrics import Metrics
+from voxhub.api.routes import oneshot, profiles, sessions, system
+from voxhub.api.state import ServerState
+from voxhub.config import Settings
+from voxhub.engines.pool import EnginePool
+from voxhub.errors import ConfigError, VoxhubError
+from voxhub.sessions.manager import SessionManager
+from voxhub.sessions.store import SessionStore
+
+logger = logging.getLogger(__name__)
+
+# (module, needs the bearer-token dependency): WebSocket routes check the token themselves, since a
+# handshake can carry it only as a query parameter from a browser.
+_OPTIONAL_ROUTERS = (("voxhub.api.routes.conversation", True), ("voxhub.api.websocket", False))
+
+
+def database_path(settings: Settings) -> Path:
+    """The SQLite file for sessions: `database_url` as `sqlite:///path`, else `<data_dir>/voxhub.db`."""
+    url = settings.database_url
+    if not url:
+        return settings.sqlite_path
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    raise ConfigError(
+        f"database_url (VOXHUB_DATABASE_URL): only sqlite:///<path> is supported, got {url!r}",
+        details={"setting": "database_url"},
+    )
+
+
+def create_app(settings: Settings, *, engines: EnginePool | None = None) -> FastAPI:
+    """The server app; `engines` given here are shared and left open at shutdown (tests load them once)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        path = database_path(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = await SessionStore.open(path)
+        pool = engines
+        try:
+            if pool is None:
+                try:
+                    pool = await EnginePool.load(settings)
+                except VoxhubError as exc:
+                    # uvicorn logs the traceback next; this line is the reason in one sentence.
+                    logger.error("cannot start: %s", exc.message, extra={"error": exc.code})
+                    raise
+            manager = SessionManager(store, settings)
+            tracker = ConnectionTracker(settings.max_connections)
+            metrics = Metrics(settings, tracker, lambda: manager.active_count)
+            app.state.voxhub = ServerState(settings, pool, manager, tracker, metrics, started_at=time.time())
+            manager.start_cleanup()
+            logger.info(
+                "voxhub ready",
+                extra={
+                    "engines": pool.loaded(),
+                    "database": str(path),
+                    "max_connections": settings.max_connections,
+                },
+            )
+            try:
+                yield
+            finally:
+                await manager.stop_cleanup()
+        finally:
+            if engines is None and pool is not None:
+                await pool.aclose()
+            await store.close()
+            logger.info("voxhub stopped")
+
+    # The docs routes are added with the others below, so they need the token too when auth is on.
+    app = FastAPI(
+        title="voxhub",
+        version=__version__,
+        description="Self-hosted real-time voice and text conversation server.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_error_handlers(app)
+    # Added innermost first: requests pass AccessLog, CORS, BodySizeLimit, CatchUnexpected, then the routes.
+    app.add_middleware(CatchUnexpected)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            allow_credentials="*" not in settings.cors_origins,
+        )
+    app.add_middleware(AccessLog)
+
+    authorized = [Depends(require_auth)]
+    app.include_router(system.public_router)
+    for module in (system, sessions, profiles, oneshot):
+        app.include_router(module.router, dependencies=authorized)
+    # The lead owns the conversation routes and the WebSocket endpoints; they join once their modules exist.
+    for module_name, protected in _OPTIONAL_ROUTERS:
+        if importlib.util.find_spec(module_name) is not None:
+            router = importlib.import_module(module_name).router
+            app.include_router(router, dependencies=authorized if protected else None)
+    return app

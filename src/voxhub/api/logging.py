@@ -1,0 +1,132 @@
+"""Structured logs: one JSON object per line, carrying the session and turn the work belongs to."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voxhub.config import Settings
+
+_session_id: ContextVar[str | None] = ContextVar("voxhub_log_session_id", default=None)
+_turn_id: ContextVar[str | None] = ContextVar("voxhub_log_turn_id", default=None)
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field;
+# uvicorn adds `color_message`, the same text with terminal colours.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+access_logger = logging.getLogger("voxhub.access")
+
+
+@contextmanager
+def log_context(*, session_id: str | None = None, turn_id: str | None = None) -> Iterator[None]:
+    """Within the block, log lines carry this session id (and turn id); the previous values return after."""
+    tokens = []
+    if session_id is not None:
+        tokens.append((_session_id, _session_id.set(session_id)))
+    if turn_id is not None:
+        tokens.append((_turn_id, _turn_id.set(turn_id)))
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def bind_log_context(*, session_id: str | None = None, turn_id: str | None = None) -> None:
+    """Set the ids for the rest of the current task (a connection handler, say); None leaves one as is."""
+    if session_id is not None:
+        _session_id.set(session_id)
+    if turn_id is not None:
+        _turn_id.set(turn_id)
+
+
+class JsonFormatter(logging.Formatter):
+    """`{ts, level, logger, message, session_id, turn_id, ...extras}`, exceptions as one `exception` string."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "session_id": _session_id.get(),
+            "turn_id": _turn_id.get(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class _VoxhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler `configure_logging` installed, so configuring again replaces it."""
+
+
+def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None:
+    """Send every log record (uvicorn's too) as JSON lines to `stream` (stderr) at `settings.log_level`."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _VoxhubHandler)]:
+        root.removeHandler(handler)
+    handler = _VoxhubHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # uvicorn's own handlers print plain text; ours format its records as JSON instead
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+
+
+class AccessLog:
+    """ASGI middleware: one log line per HTTP request with method, route, status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            # The router fills in the matched route and its path parameters in the shared scope.
+            route = scope.get("route")
+            fields: dict[str, Any] = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": getattr(route, "path", None),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            session_id = scope.get("path_params", {}).get("session_id")
+            if session_id is not None:
+                fields["session_id"] = session_id
+            level = logging.WARNING if status >= 500 else logging.INFO
+            access_logger.log(level, "%s %s %d", scope["method"], scope["path"], status, extra=fields)

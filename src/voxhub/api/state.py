@@ -1,0 +1,42 @@
+"""What every request handler needs: settings, engines, sessions, connection counts and metrics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from voxhub.api.limits import ConnectionTracker
+from voxhub.api.metrics import Metrics
+from voxhub.config import Settings
+from voxhub.engines.pool import EnginePool
+from voxhub.sessions.manager import SessionManager
+
+
+@dataclass
+class ServerState:
+    """One per app, built at start-up by the lifespan and kept on `app.state.voxhub`."""
+
+    settings: Settings
+    engines: EnginePool
+    sessions: SessionManager
+    connections: ConnectionTracker
+    metrics: Metrics
+    started_at: float  # unix seconds
+
+    @property
+    def uptime_secs(self) -> float:
+        return time.time() - self.started_at
+
+
+def server_state(connection: HTTPConnection) -> ServerState:
+    """FastAPI dependency (HTTP and WebSocket routes alike): the app's ServerState."""
+    state: ServerState = connection.app.state.voxhub
+    return state
+
+
+State = Annotated[ServerState, Depends(server_state)]
+"""A route parameter annotated `State` receives the ServerState."""

@@ -1,0 +1,33 @@
+"""Errors about sessions and profiles, each with the HTTP status the API answers with."""
+
+from __future__ import annotations
+
+from voxhub.errors import InputError
+
+
+class SessionNotFound(InputError):
+    """No session has this id (never created, deleted, or expired)."""
+
+    code = "session_not_found"
+    status_code = 404
+
+
+class SessionExists(InputError):
+    """A session with this id already exists."""
+
+    code = "session_exists"
+    status_code = 409
+
+
+class ProfileNotFound(InputError):
+    """No predefined or custom profile has this name."""
+
+    code = "profile_not_found"
+    status_code = 404
+
+
+class ProfileConflict(InputError):
+    """The request would change a built-in profile."""
+
+    code = "profile_conflict"
+    status_code = 409

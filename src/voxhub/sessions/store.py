@@ -1,0 +1,247 @@
+"""Sessions, history and custom profiles in SQLite (WAL), behind async methods that never block the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from voxhub.errors import ConfigError
+from voxhub.sessions.errors import SessionExists, SessionNotFound
+from voxhub.sessions.models import HistoryMessage
+from voxhub.sessions.profiles import Profile
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_active_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_last_active ON sessions (last_active_at);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    turn_id TEXT,
+    interrupted INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, id);
+CREATE TABLE IF NOT EXISTS profiles (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    id: str
+    config: dict[str, Any]
+    created_at: float
+    last_active_at: float
+
+
+class SessionStore:
+    """One SQLite connection, used only from one worker thread, so calls are serialized in order."""
+
+    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor, path: Path) -> None:
+        self._connection = connection
+        self._executor = executor
+        self._closed = False
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Self:
+        """Open (creating if needed) the database at `path`, in WAL mode, with the schema in place."""
+        path = Path(path)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-sqlite")
+        try:
+            connection = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(connection, executor, path)
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL); later calls raise RuntimeError."""
+        if self._closed:
+            return
+        await self._run(self._connection.close)
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise RuntimeError("the session store is closed")
+        call = functools.partial(function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    # sessions
+
+    async def create_session(self, session_id: str, config: dict[str, Any], created_at: float) -> None:
+        """Insert a session; raises SessionExists if the id is taken."""
+        await self._run(self._create_session, session_id, json.dumps(config), created_at)
+
+    def _create_session(self, session_id: str, config: str, created_at: float) -> None:
+        try:
+            with self._connection:
+                self._connection.execute(
+                    "INSERT INTO sessions (id, config, created_at, last_active_at) VALUES (?, ?, ?, ?)",
+                    (session_id, config, created_at, created_at),
+                )
+        except sqlite3.IntegrityError:
+            raise SessionExists(
+                f"session {session_id!r} already exists", details={"session_id": session_id}
+            ) from None
+
+    async def get_session(self, session_id: str) -> StoredSession | None:
+        row = await self._run(
+            self._fetchone,
+            "SELECT id, config, created_at, last_active_at FROM sessions WHERE id = ?",
+            (session_id,),
+        )
+        if row is None:
+            return None
+        return StoredSession(id=row[0], config=json.loads(row[1]), created_at=row[2], last_active_at=row[3])
+
+    async def update_config(self, session_id: str, config: dict[str, Any]) -> None:
+        """Replace a session's config; raises SessionNotFound if it is gone."""
+        changed = await self._run(
+            self._write, "UPDATE sessions SET config = ? WHERE id = ?", (json.dumps(config), session_id)
+        )
+        if not changed:
+            raise SessionNotFound(f"no session {session_id!r}", details={"session_id": session_id})
+
+    async def touch(self, session_id: str, at: float) -> None:
+        """Record activity at `at` (never moving the time backwards)."""
+        await self._run(
+            self._write,
+            "UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?",
+            (at, session_id),
+        )
+
+    async def delete_session(self, session_id: str) -> bool:
+        """Delete a session and its history; False if there was none."""
+        return await self._run(self._write, "DELETE FROM sessions WHERE id = ?", (session_id,)) > 0
+
+    async def expired_sessions(self, idle_before: float) -> list[str]:
+        """Ids of sessions last active before `idle_before`, oldest first."""
+        rows = await self._run(
+            self._fetchall,
+            "SELECT id FROM sessions WHERE last_active_at < ? ORDER BY last_active_at",
+            (idle_before,),
+        )
+        return [row[0] for row in rows]
+
+    # history
+
+    async def append_messages(self, session_id: str, messages: Sequence[HistoryMessage]) -> None:
+        """Add messages in one transaction, committed before this returns; SessionNotFound if it is gone."""
+        rows = [
+            (session_id, m.role, m.content, m.turn_id, int(m.interrupted), m.created_at) for m in messages
+        ]
+        await self._run(self._append, session_id, rows)
+
+    def _append(self, session_id: str, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self._connection:
+                self._connection.executemany(
+                    "INSERT INTO messages (session_id, role, content, turn_id, interrupted, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.IntegrityError:
+            raise SessionNotFound(f"no session {session_id!r}", details={"session_id": session_id}) from None
+
+    async def history(self, session_id: str, limit: int | None = None) -> list[HistoryMessage]:
+        """The session's messages, oldest first; with `limit`, only the most recent `limit` of them."""
+        rows = await self._run(
+            self._fetchall,
+            "SELECT role, content, turn_id, interrupted, created_at FROM messages"
+            " WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+            (session_id, -1 if limit is None else max(limit, 0)),
+        )
+        return [
+            HistoryMessage(role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4])
+            for r in reversed(rows)
+        ]
+
+    # profiles
+
+    async def save_profile(self, profile: Profile) -> None:
+        """Insert or replace a custom profile."""
+        await self._run(
+            self._write,
+            "INSERT INTO profiles (name, data) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+            (profile.name, json.dumps(profile.to_dict())),
+        )
+
+    async def get_profile(self, name: str) -> Profile | None:
+        row = await self._run(self._fetchone, "SELECT name, data FROM profiles WHERE name = ?", (name,))
+        return None if row is None else Profile.from_dict(row[0], json.loads(row[1]))
+
+    async def list_profiles(self) -> list[Profile]:
+        rows = await self._run(self._fetchall, "SELECT name, data FROM profiles ORDER BY name", ())
+        return [Profile.from_dict(name, json.loads(data)) for name, data in rows]
+
+    async def delete_profile(self, name: str) -> bool:
+        return await self._run(self._write, "DELETE FROM profiles WHERE name = ?", (name,)) > 0
+
+    # worker-thread helpers
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        with self._connection:
+            return self._connection.execute(sql, params).rowcount
+
+    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._connection.execute(sql, params).fetchone()
+        return row
+
+    def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, params).fetchall()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the database in the worker thread (the connection is bound to it) and migrate the schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL loses no committed transaction on a crash of the process, only on power loss.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=5000")
+        connection.executescript(_SCHEMA)  # every statement is IF NOT EXISTS
+        with connection:
+            _check_version(connection, path)
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise ConfigError(
+            f"cannot open the session database {path}: {exc}", details={"path": str(path)}
+        ) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _check_version(connection: sqlite3.Connection, path: Path) -> None:
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    if row[0] is None:
+        connection.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    elif row[0] > SCHEMA_VERSION:
+        raise ConfigError(
+            f"the session database {path} has schema version {row[0]}, newer than this voxhub's"
+            f" {SCHEMA_VERSION}; upgrade voxhub or point data_dir elsewhere",
+            details={"path": str(path), "schema_version": row[0]},
+        )

@@ -1,0 +1,69 @@
+"""A voxhub app per test, sharing one set of real engines loaded once for the whole test session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from voxhub.api.app import create_app
+from voxhub.api.state import ServerState
+from voxhub.config import Settings, load_settings
+from voxhub.engines.pool import EnginePool
+
+
+@dataclass
+class Server:
+    """A running app: talk to it with `client`, look inside with `state`."""
+
+    client: httpx.AsyncClient
+    state: ServerState
+    settings: Settings
+    app: FastAPI
+
+
+ServeFactory = Callable[..., AbstractAsyncContextManager[Server]]
+
+
+@pytest.fixture(scope="session")
+async def engine_pool(session_settings: Settings) -> AsyncIterator[EnginePool]:
+    """The configured engines, loaded once (about 2 s) and handed to every app."""
+    pool = await EnginePool.load(session_settings)
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture
+def serve(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> ServeFactory:
+    """`async with serve(setting=value, ...) as server:` runs an app (start-up and shutdown included)."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Server]:
+        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
+        app = create_app(settings, engines=engine_pool)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://voxhub.test") as client,
+        ):
+            yield Server(client, app.state.voxhub, settings, app)
+
+    return start
+
+
+@pytest.fixture
+async def server(serve: ServeFactory) -> AsyncIterator[Server]:
+    """An app with default settings (no auth, no CORS)."""
+    async with serve() as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: Server) -> httpx.AsyncClient:
+    return server.client

@@ -1,0 +1,54 @@
+"""The connection cap and the control-message rate, counted as a client's requests would be."""
+
+from __future__ import annotations
+
+import pytest
+
+from voxhub.api.errors import ServerBusy
+from voxhub.api.limits import TURN, WEBSOCKET, ConnectionTracker, RateLimiter
+
+
+class FakeClock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_of_twice_the_rate_passes_then_messages_wait_for_refill() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, clock=clock)
+    assert sum(limiter.allow() for _ in range(25)) == 20
+    clock.now += 0.1
+    assert limiter.allow()
+    assert not limiter.allow()
+
+
+def test_slots_are_given_back_when_the_block_ends_even_on_error() -> None:
+    clock = FakeClock()
+    tracker = ConnectionTracker(1, clock=clock)
+
+    def connection_that_fails() -> None:
+        with tracker.slot(WEBSOCKET):
+            clock.now += 4.0
+            raise ValueError("client went away")
+
+    with pytest.raises(ValueError, match="client went away"):
+        connection_that_fails()
+    with tracker.slot(TURN):
+        assert tracker.active_by_kind == {WEBSOCKET: 0, TURN: 1}
+    assert tracker.active == 0
+    assert tracker.average_duration_secs(WEBSOCKET) == 4.0
+
+
+def test_a_full_tracker_refuses_with_capacity_details() -> None:
+    tracker = ConnectionTracker(3)
+    for _ in range(3):
+        assert tracker.try_acquire()
+    with pytest.raises(ServerBusy) as refused, tracker.slot():
+        pass
+    assert refused.value.details["capacity_usage"] == "100.0%"
+    assert (tracker.total, tracker.peak, tracker.rejected) == (3, 3, 1)

@@ -1,0 +1,198 @@
+"""The native WebSocket protocol, spoken by a real client to a real server."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from tests.api.live import Client, live_server
+from tests.speech import espeak_speech, padded
+from voxhub.config import load_settings
+from voxhub.engines.pool import EnginePool
+
+Connect = Callable[..., AbstractAsyncContextManager[Client]]
+Start = Callable[..., AbstractAsyncContextManager[str]]
+TEXT_ONLY = "voice_input=false&voice_output=false"
+
+
+@pytest.fixture
+def start(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> Start:
+    """`async with start(setting=value) as url:` runs a server; `url` is its http base."""
+
+    def run(**overrides: Any) -> AbstractAsyncContextManager[str]:
+        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
+        return live_server(settings, engine_pool)
+
+    return run
+
+
+@pytest.fixture
+async def base_url(start: Start) -> AsyncIterator[str]:
+    async with start() as url:
+        yield url
+
+
+def ws_url(base_url: str, query: str = "", path: str = "/ws") -> str:
+    return base_url.replace("http", "ws", 1) + path + (f"?{query}" if query else "")
+
+
+@asynccontextmanager
+async def connect(base_url: str, query: str = "", path: str = "/ws") -> AsyncIterator[Client]:
+    async with websockets.connect(ws_url(base_url, query, path), max_queue=None) as connection:
+        client = Client(connection)
+        await client.until("session_started")
+        yield client
+
+
+@pytest.mark.slow
+async def test_a_spoken_question_gets_every_event_in_order(base_url: str) -> None:
+    question = padded(espeak_speech("What is the capital of France?"), before_ms=300, after_ms=900)
+    async with connect(base_url) as client:
+        await client.speak(question.pcm_s16le)
+        await client.until("response")
+
+    order = client.types()
+    for earlier, later in [
+        ("speech_started", "speech_stopped"),
+        ("speech_stopped", "response_delta"),
+        ("response_delta", "audio_start"),
+        ("audio_start", "audio"),
+        ("audio", "audio_end"),
+        ("audio_end", "response"),
+    ]:
+        assert order.index(earlier) < order.index(later), (earlier, later, order)
+    transcripts = [event["data"] for event in client.events if event["type"] == "transcript"]
+    assert not transcripts[0]["is_final"]
+    assert transcripts[-1]["is_final"]
+    assert "capital of france" in transcripts[-1]["text"].lower()
+
+
+@pytest.mark.slow
+async def test_interrupting_stops_the_audio_and_history_keeps_the_truncated_answer(base_url: str) -> None:
+    async with connect(base_url) as client:
+        await client.send("text_message", text="Tell me a long story about a dragon and a knight.")
+        await client.until_audio(10)
+        await client.send("interrupt")
+        interrupted = await client.until("interrupted")
+        await client.send("text_message", text="What is the capital of France?")
+        await client.until("response")
+
+    after = client.received[client.received.index(interrupted) + 1 :]
+    next_start = next(
+        i for i, item in enumerate(after) if isinstance(item, dict) and item["type"] == "audio_start"
+    )
+    assert not [item for item in after[:next_start] if isinstance(item, bytes)], "old audio after interrupted"
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.get(f"/api/v1/sessions/{interrupted['session_id']}/history")
+    cut = [
+        m
+        for m in response.json()["messages"]
+        if m["turn_id"] == interrupted["turn_id"] and m["role"] == "assistant"
+    ]
+    assert cut[0]["interrupted"] is True
+    assert 0 < len(cut[0]["content"].split()) < 40
+
+
+async def test_switching_to_text_only_mid_session_stops_audio_for_the_next_answer(base_url: str) -> None:
+    async with connect(base_url) as client:
+        await client.send("text_message", text="Say hello.")
+        await client.until("response")
+        assert "audio_start" in client.types()
+        await client.send("mode_change", voice_output=False)
+        changed = await client.until("mode_changed")
+        client.received.clear()
+        await client.send("text_message", text="Say goodbye.")
+        await client.until("response")
+
+    assert changed["data"]["mode"]["voice_output"] is False
+    assert "audio_start" not in client.types()
+    assert "audio" not in client.types()
+
+
+async def test_audio_can_come_back_as_base64_events(base_url: str) -> None:
+    async with connect(base_url, "audio_encoding=base64&text_output=false") as client:
+        await client.send("text_message", text="Say hello.")
+        chunk = await client.until("tts_chunk")
+
+    assert chunk["data"]["sample_rate_hz"] == 24000
+    assert len(chunk["data"]["audio"]) > 100
+
+
+async def test_connections_past_the_cap_are_refused_with_1013(start: Start) -> None:
+    async with start(max_connections=3) as url:
+        accepted: list[Client] = []
+        refusals: list[websockets.ConnectionClosed] = []
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(5):
+                try:
+                    accepted.append(await stack.enter_async_context(connect(url, TEXT_ONLY)))
+                except websockets.ConnectionClosed as closed:
+                    refusals.append(closed)
+
+    assert len(accepted) == 3
+    assert [closed.rcvd.code for closed in refusals if closed.rcvd] == [1013, 1013]
+    assert "capacity" in refusals[0].rcvd.reason  # type: ignore[union-attr]
+
+
+async def test_a_token_is_needed_when_auth_is_on(start: Start) -> None:
+    async with start(auth_token="s3cret") as url:
+        with pytest.raises(websockets.ConnectionClosed) as refused:
+            async with connect(url, TEXT_ONLY):
+                pass
+        async with connect(url, TEXT_ONLY + "&token=s3cret") as client:
+            await client.send("ping")
+            await client.until("pong")
+
+    assert refused.value.rcvd is not None
+    assert refused.value.rcvd.code == 1008
+
+
+async def test_an_unknown_session_is_refused_on_the_session_route(base_url: str) -> None:
+    with pytest.raises(websockets.ConnectionClosed) as refused:
+        async with connect(base_url, TEXT_ONLY, path="/api/v1/sessions/nope/ws"):
+            pass
+    assert refused.value.rcvd is not None
+    assert refused.value.rcvd.code == 1008
+
+
+async def test_each_bad_message_gets_its_error_and_a_healthy_session_finishes_meanwhile(start: Start) -> None:
+    async with (
+        start(control_messages_per_sec=50, max_ws_message_bytes=4096) as url,
+        connect(url, TEXT_ONLY) as healthy,
+        connect(url, "voice_input=false") as troubled,
+    ):
+        await healthy.send("text_message", text="What is the capital of France?")
+        await troubled.connection.send("{not json")
+        await troubled.send("dance")
+        await troubled.connection.send("x" * 5000)
+        await troubled.connection.send(bytes(640))
+        await troubled.send("text_message", text="   ")
+        codes = [(await troubled.until("error"))["data"]["code"] for _ in range(5)]
+        answer = await healthy.until("response")
+        await troubled.send("ping")
+        await troubled.until("pong")
+
+    assert codes == [
+        "invalid_message",
+        "unknown_message_type",
+        "message_too_large",
+        "invalid_input",
+        "empty_text",
+    ]
+    assert "paris" in answer["data"]["text"].lower()
+
+
+async def test_a_flood_of_control_messages_is_rate_limited(start: Start) -> None:
+    async with start(control_messages_per_sec=5) as url, connect(url, TEXT_ONLY) as client:
+        for _ in range(30):
+            await client.send("ping")
+        error = await client.until("error")
+
+    assert error["data"]["code"] == "rate_limited"

@@ -1,0 +1,78 @@
+"""The SQLite store: WAL mode, history and profiles that outlive the process, commits visible at once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from voxhub.config import Settings
+from voxhub.sessions import HistoryMessage, Profile, SessionStore
+
+
+async def test_the_database_is_in_wal_mode(store: SessionStore, settings: Settings) -> None:
+    other = sqlite3.connect(settings.sqlite_path)
+    try:
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert other.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    finally:
+        other.close()
+
+
+async def test_history_survives_reopening_the_store(settings: Settings) -> None:
+    first = await SessionStore.open(settings.sqlite_path)
+    await first.create_session("s1", {"language": "de"}, created_at=100.0)
+    await first.append_messages(
+        "s1",
+        [
+            HistoryMessage("user", "Wie spät ist es?", turn_id="t1", created_at=101.0),
+            HistoryMessage("assistant", "Es ist drei", turn_id="t1", interrupted=True, created_at=102.0),
+        ],
+    )
+    await first.close()
+
+    reopened = await SessionStore.open(settings.sqlite_path)
+    try:
+        stored = await reopened.get_session("s1")
+        assert stored is not None
+        assert stored.config == {"language": "de"}
+        assert [(m.role, m.content, m.interrupted) for m in await reopened.history("s1")] == [
+            ("user", "Wie spät ist es?", False),
+            ("assistant", "Es ist drei", True),
+        ]
+    finally:
+        await reopened.close()
+
+
+async def test_an_appended_turn_is_readable_at_once_from_a_second_connection(
+    store: SessionStore, settings: Settings
+) -> None:
+    reader = await SessionStore.open(settings.sqlite_path)
+    try:
+        await store.create_session("s1", {}, created_at=100.0)
+        await store.append_messages("s1", [HistoryMessage("user", "hello", created_at=101.0)])
+        assert [m.content for m in await reader.history("s1")] == ["hello"]
+    finally:
+        await reader.close()
+
+
+async def test_history_limit_keeps_the_latest_messages_oldest_first(store: SessionStore) -> None:
+    await store.create_session("s1", {}, created_at=100.0)
+    await store.append_messages(
+        "s1", [HistoryMessage("user", str(n), created_at=100.0 + n) for n in range(5)]
+    )
+
+    assert [m.content for m in await store.history("s1", limit=2)] == ["3", "4"]
+
+
+async def test_a_custom_profile_persists_across_reopening(settings: Settings) -> None:
+    first = await SessionStore.open(settings.sqlite_path)
+    await first.save_profile(Profile.from_dict("quiet-room", {"vad_threshold": 0.3, "language": "fr"}))
+    await first.close()
+
+    reopened = await SessionStore.open(settings.sqlite_path)
+    try:
+        profile = await reopened.get_profile("quiet-room")
+        assert profile is not None
+        assert (profile.vad_threshold, profile.language, profile.builtin) == (0.3, "fr", False)
+        assert [p.name for p in await reopened.list_profiles()] == ["quiet-room"]
+    finally:
+        await reopened.close()
