@@ -251,8 +251,8 @@ class ListenerStage(Stage):
             self._on_stt_latency(time.perf_counter() - endpoint_at)
         if self._wake is not None:
             text = self._wake_pattern.sub("", text).strip()
-        if text:
-            await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
+        # Sent even when empty, so a client knows the utterance was heard as nothing.
+        await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
 
     async def _decode(self, end_ms: float) -> str:
         padding = self.options.decode_padding_ms

@@ -80,8 +80,9 @@ class ResponderStage(Stage):
             await self._start(new_turn_id(), frame.text, push)
         elif isinstance(frame, TranscriptFrame) and frame.is_final:
             await push(frame)
-            await self.interrupt(push, "user_speech")
-            await self._start(frame.turn_id, frame.text, push)
+            if frame.text:  # nothing recognized: no turn
+                await self.interrupt(push, "user_speech")
+                await self._start(frame.turn_id, frame.text, push)
         else:
             await push(frame)
 
