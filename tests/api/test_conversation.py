@@ -20,7 +20,9 @@ async def new_session(client: httpx.AsyncClient, **config: object) -> str:
 async def test_text_in_gives_the_answer_and_its_audio(client: httpx.AsyncClient) -> None:
     session = await new_session(client)
 
-    reply = await client.post(f"/api/v1/sessions/{session}/text", json={"text": "What is the capital of France?"})
+    reply = await client.post(
+        f"/api/v1/sessions/{session}/text", json={"text": "What is the capital of France?"}
+    )
 
     body = reply.json()
     assert reply.status_code == 200
@@ -45,7 +47,10 @@ async def test_the_turn_is_in_the_history_when_the_answer_arrives(client: httpx.
 
     history = (await client.get(f"/api/v1/sessions/{session}/history")).json()["messages"]
 
-    assert [(m["role"], m["content"]) for m in history] == [("user", "Say hello."), ("assistant", answer["text"])]
+    assert [(m["role"], m["content"]) for m in history] == [
+        ("user", "Say hello."),
+        ("assistant", answer["text"]),
+    ]
 
 
 async def test_an_uploaded_utterance_is_transcribed_and_answered(client: httpx.AsyncClient) -> None:
@@ -53,7 +58,8 @@ async def test_an_uploaded_utterance_is_transcribed_and_answered(client: httpx.A
     question = padded(espeak_speech("What is the capital of France?"), before_ms=200, after_ms=300)
 
     reply = await client.post(
-        f"/api/v1/sessions/{session}/audio", files={"file": ("q.wav", encode_audio(question, "wav"), "audio/wav")}
+        f"/api/v1/sessions/{session}/audio",
+        files={"file": ("q.wav", encode_audio(question, "wav"), "audio/wav")},
     )
 
     body = reply.json()
@@ -79,7 +85,9 @@ async def test_silence_is_reported_as_no_speech(client: httpx.AsyncClient) -> No
     session = await new_session(client)
     silence = encode_audio(PcmAudio.silence(1000, 16000), "wav")
 
-    reply = await client.post(f"/api/v1/sessions/{session}/audio", files={"file": ("s.wav", silence, "audio/wav")})
+    reply = await client.post(
+        f"/api/v1/sessions/{session}/audio", files={"file": ("s.wav", silence, "audio/wav")}
+    )
 
     assert_error(reply, 400, "invalid_input")
     assert reply.json()["details"]["code"] == "no_speech"
@@ -88,7 +96,9 @@ async def test_silence_is_reported_as_no_speech(client: httpx.AsyncClient) -> No
 async def test_corrupt_audio_is_a_400_with_the_reason(client: httpx.AsyncClient) -> None:
     session = await new_session(client)
 
-    reply = await client.post(f"/api/v1/sessions/{session}/audio", files={"file": ("x.wav", b"RIFF0000WAVE", "audio/wav")})
+    reply = await client.post(
+        f"/api/v1/sessions/{session}/audio", files={"file": ("x.wav", b"RIFF0000WAVE", "audio/wav")}
+    )
 
     assert_error(reply, 400, "invalid_audio")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,8 +14,10 @@ import pytest
 import websockets
 
 from tests.api.live import Client, live_server
+from tests.doubles.openai_server import running_double
 from tests.speech import espeak_speech, padded
 from voxhub.config import load_settings
+from voxhub.engines.loader import Engines
 from voxhub.engines.pool import EnginePool
 
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
@@ -196,3 +199,57 @@ async def test_a_flood_of_control_messages_is_rate_limited(start: Start) -> None
         error = await client.until("error")
 
     assert error["data"]["code"] == "rate_limited"
+
+
+async def test_a_silent_connection_is_closed_after_the_connection_timeout(start: Start) -> None:
+    async with start(connection_timeout_secs=0.5) as url, connect(url, TEXT_ONLY) as client:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await client.until("never", timeout_secs=5)
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1001
+
+
+async def test_an_idle_session_expires_and_its_history_goes_with_it(start: Start) -> None:
+    async with start(session_idle_secs=0.3, cleanup_interval_secs=0.1) as url:
+        async with connect(url, TEXT_ONLY) as client:
+            await client.send("text_message", text="Say hello.")
+            answer = await client.until("response")
+        session = answer["session_id"]
+        async with httpx.AsyncClient(base_url=url) as http:
+            assert (await http.get(f"/api/v1/sessions/{session}")).status_code == 200
+            await asyncio.sleep(1.0)
+            gone = await http.get(f"/api/v1/sessions/{session}/history")
+
+    assert gone.status_code == 404
+
+
+async def test_a_session_resumed_by_id_gives_the_llm_the_earlier_turns(
+    tmp_path: Path, models_dir: Path, engine_pool: EnginePool
+) -> None:
+    # The remote LLM here is the OpenAI-compatible test double (no cloud is reachable), so we can read what
+    # the LLM was sent; the 135M local model is too small to show memory by its answers.
+    double = running_double().reset()
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        models_dir=models_dir,
+        llm_engine="openai",
+        openai_base_url=double.base_url,
+    )
+    shared = Engines(
+        vad=await engine_pool.get("vad"), stt=await engine_pool.get("stt"), tts=await engine_pool.get("tts")
+    )
+    async with live_server(settings, EnginePool(settings, shared)) as url:
+        async with connect(url, TEXT_ONLY + "&session_id=resume-me") as client:
+            await client.send("text_message", text="My name is Ada.")
+            await client.until("response")
+        async with connect(url, TEXT_ONLY + "&session_id=resume-me") as client:
+            await client.send("text_message", text="What is my name?")
+            await client.until("response")
+
+    sent = [(m["role"], m["content"]) for m in double.state.chat_requests[-1]["messages"]]
+    assert sent[1:] == [
+        ("user", "My name is Ada."),
+        ("assistant", double.state.reply),
+        ("user", "What is my name?"),
+    ]

@@ -26,7 +26,9 @@ def finals(heard: Recorder) -> list[str]:
 async def test_a_wake_word_session_ignores_speech_until_its_word_is_said(talk: Talk) -> None:
     conversation, heard = await talk(mode=LISTEN_ONLY, listening=WAKE_WORD)
 
-    await speak_in_real_time(conversation, padded(piper_speech("What time is it?"), before_ms=300, after_ms=900))
+    await speak_in_real_time(
+        conversation, padded(piper_speech("What time is it?"), before_ms=300, after_ms=900)
+    )
     assert heard.of(SpeechStartedFrame) == []
 
     wake_then_question = piper_speech("Hey Jarvis.") + padded(
@@ -41,12 +43,16 @@ async def test_a_wake_word_session_ignores_speech_until_its_word_is_said(talk: T
 
 
 @pytest.mark.slow
-async def test_after_an_utterance_a_wake_word_session_listens_without_the_word_for_a_while(talk: Talk) -> None:
+async def test_after_an_utterance_a_wake_word_session_listens_without_the_word_for_a_while(
+    talk: Talk,
+) -> None:
     conversation, heard = await talk(mode=LISTEN_ONLY, listening=WAKE_WORD)
     await speak_in_real_time(conversation, padded(piper_speech("Hey Jarvis."), before_ms=200, after_ms=900))
     await heard.wait_for(lambda: len(heard.of(TranscriptFrame)) > 0)
 
-    await speak_in_real_time(conversation, padded(espeak_speech("Turn on the light."), before_ms=0, after_ms=900))
+    await speak_in_real_time(
+        conversation, padded(espeak_speech("Turn on the light."), before_ms=0, after_ms=900)
+    )
     await heard.wait_for(lambda: any("light" in text.lower() for text in finals(heard)))
 
     assert len(heard.of(WakeWordFrame)) == 1
@@ -54,7 +60,9 @@ async def test_after_an_utterance_a_wake_word_session_listens_without_the_word_f
 
 async def test_push_to_talk_ends_the_utterance_when_the_client_says_so(talk: Talk) -> None:
     conversation, heard = await talk(mode=LISTEN_ONLY, listening=ListeningOptions(activation="push_to_talk"))
-    question = espeak_speech("What is the capital of France?")  # no trailing silence: the VAD could not end it
+    question = espeak_speech(
+        "What is the capital of France?"
+    )  # no trailing silence: the VAD could not end it
 
     await conversation.push_audio(question.pcm_s16le)
     await conversation.end_audio()
