@@ -74,6 +74,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+_CHATTY_LIBRARIES = ("faster_whisper", "httpx", "httpcore", "openai", "httpx2")
+
+
 class _VoxhubHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler `configure_logging` installed, so configuring again replaces it."""
 
@@ -87,6 +90,9 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # Libraries that log every request or decode at INFO; their lines matter only when debugging.
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # uvicorn's own handlers print plain text; ours format its records as JSON instead
         uvicorn_logger = logging.getLogger(name)

@@ -170,6 +170,8 @@ class ListenerStage(Stage):
         if self._turn_id is None or not self._segmenter.speaking or self._speculative is not None:
             return
         if paused_ms >= self.options.speculate_after_ms:
+            if self._partial is not None and not self._partial.done():
+                self._partial.cancel()  # the speculative final supersedes it; do not make it wait
             end_ms = self._segmenter.position_ms - paused_ms
             self._speculative = _Decode(asyncio.create_task(self._decode(end_ms)), end_ms)
 
@@ -214,6 +216,8 @@ class ListenerStage(Stage):
     def _maybe_partial(self) -> None:
         if self._turn_id is None or (self._partial is not None and not self._partial.done()):
             return
+        if self._speculative is not None:
+            return  # in a pause with the final already decoding: a partial would only queue ahead of it
         if self._position_ms - self._partial_at_ms < self.options.partial_interval_ms:
             return
         self._partial_at_ms = self._position_ms

@@ -1,0 +1,395 @@
+"""End-of-speech latency and barge-in over the WebSocket protocol, against a server started in-process.
+
+    .venv/bin/python benchmarks/latency.py [--runs 2] [--barge-ins 5] [--set vad_stop_secs=0.3]
+
+Synthesizes a few questions with voxhub's own TTS (hibari, resampled to 16 kHz), then for each question and
+run opens a conversation on `/ws` and streams it in real time, 20 ms frames, with silence before and after
+(as a microphone would). From the end of speech (the send time of the frame holding the clip's last loud
+sample) it times the arrival of `speech_stopped`, the final `transcript`, the first `response_delta` and the
+first byte of response audio, and prints p50/p95.
+
+The server's own overhead is what is left of end of speech → first audio after taking out the configured
+endpointing wait (end of speech → `speech_stopped`) and the engine time on the critical path: the part of the
+final STT decode after the endpoint, the LLM up to the token that completes the first sentence, and TTS up
+to its first chunk. Engine calls are timed by wrapping the live engine objects of the server's pool (same
+process, same clock); they still do all their work.
+
+Barge-in: each spoken turn is cut with an `interrupt` message once its audio flows, and separate turns ask
+for a long story and are cut by the user speaking over it. The stop time is from the interrupt (or the
+first sample of the barging speech) to the later of the `interrupted` event and the last audio frame of the
+old turn. Writes `docs/img/latency.png` (`--plot`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness import (
+    Clip,
+    EngineCall,
+    EngineClock,
+    Microphone,
+    Receiver,
+    bench_settings,
+    ms,
+    now,
+    pct,
+    send_event,
+    serve_in_process,
+    session,
+    speech_clip,
+    table,
+)
+from voxhub.engines.pool import EnginePool
+
+QUESTIONS = (
+    "What is the capital of France?",
+    "How many days are there in a week?",
+    "Tell me a fun fact about the moon.",
+    "What is two plus two?",
+    "Can you recommend a good book to read?",
+)
+LONG_ANSWER = "Tell me a long story about a dragon and a knight."
+BARGE_IN = "Wait, stop please."
+LEAD_IN_SECS = 0.5  # silence before the question, so the VAD has settled
+AUDIO_PIECES_BEFORE_INTERRUPT = 5  # 5 × 40 ms pieces of answer audio, then the interrupt
+STRAGGLER_SECS = 0.5  # after `interrupted`, watch this long for old audio
+TARGET_FIRST_AUDIO_SECS = 0.5
+TARGET_BARGE_IN_SECS = 0.15
+
+
+@dataclass
+class Turn:
+    question: str
+    end_of_speech: float
+    speech_stopped: float | None
+    final: float | None
+    first_text: float | None
+    first_audio: float | None
+    transcript: str
+    stt_path: float = float("nan")
+    llm_first_token: float = float("nan")
+    llm_first_sentence: float = float("nan")
+    tts_first_chunk: float = float("nan")
+    interrupt_sent: float | None = None
+    interrupted: float | None = None
+    last_old_audio: float | None = None
+
+    def since_end(self, at: float | None) -> float:
+        return float("nan") if at is None else at - self.end_of_speech
+
+    @property
+    def endpointing(self) -> float:
+        return self.since_end(self.speech_stopped)
+
+    @property
+    def overhead_to_audio(self) -> float:
+        """Endpoint → first audio, less the engine time on the path."""
+        if self.speech_stopped is None or self.first_audio is None:
+            return float("nan")
+        return (self.first_audio - self.speech_stopped) - (
+            self.stt_path + self.llm_first_sentence + self.tts_first_chunk
+        )
+
+    @property
+    def overhead_to_text(self) -> float:
+        if self.speech_stopped is None or self.first_text is None:
+            return float("nan")
+        return (self.first_text - self.speech_stopped) - (self.stt_path + self.llm_first_token)
+
+    @property
+    def stop_time(self) -> float:
+        if self.interrupt_sent is None or self.interrupted is None:
+            return float("nan")
+        return max(self.interrupted, self.last_old_audio or 0.0) - self.interrupt_sent
+
+
+@dataclass
+class BargeIn:
+    onset: float
+    speech_started: float | None
+    interrupted: float | None
+    last_old_audio: float | None
+
+    @property
+    def detection(self) -> float:
+        return float("nan") if self.speech_started is None else self.speech_started - self.onset
+
+    @property
+    def reaction(self) -> float:
+        if self.speech_started is None or self.interrupted is None:
+            return float("nan")
+        return self.interrupted - self.speech_started
+
+    @property
+    def stop_time(self) -> float:
+        if self.interrupted is None:
+            return float("nan")
+        return max(self.interrupted, self.last_old_audio or 0.0) - self.onset
+
+
+def attribute_engine_time(turn: Turn, clock: EngineClock, started: float, ended: float) -> None:
+    """Fill in the engine time of `turn` on its critical path from the calls recorded during it."""
+    if turn.speech_stopped is None or turn.final is None:
+        return
+    decodes = [c for c in clock.between("stt", started, ended) if not c.cancelled and c.end <= turn.final]
+    if decodes:
+        final = max(decodes, key=lambda call: call.end)
+        turn.stt_path = max(0.0, final.end - max(final.start, turn.speech_stopped))
+    llm = next((c for c in clock.between("llm", turn.final - 0.5, ended) if c.outputs), None)
+    tts: EngineCall | None = next((c for c in clock.between("tts", turn.final, ended) if c.outputs), None)
+    if llm is not None:
+        turn.llm_first_token = llm.outputs[0] - llm.start
+        if tts is not None:
+            completing = [t for t in llm.outputs if t <= tts.start]
+            turn.llm_first_sentence = (completing[-1] if completing else llm.outputs[0]) - llm.start
+    if tts is not None:
+        turn.tts_first_chunk = tts.outputs[0] - tts.start
+
+
+def old_audio_after(receiver: Receiver, after: float) -> float | None:
+    """The last audio frame that arrived after `after` and before the next turn's `audio_start`."""
+    next_start = receiver.first("audio_start", after)
+    frames = [t for t in receiver.times("audio", after) if next_start is None or t < next_start]
+    return frames[-1] if frames else None
+
+
+async def spoken_turn(base_url: str, clip: Clip, clock: EngineClock) -> Turn:
+    started = now()
+    async with session(base_url) as (connection, receiver):
+        microphone = Microphone(connection)
+        sender = asyncio.create_task(microphone.run())
+        await asyncio.sleep(LEAD_IN_SECS)
+        utterance = microphone.say(clip)
+        try:
+            await utterance.done.wait()
+            end = utterance.end_sent
+            await receiver.wait("audio", after=end, count=AUDIO_PIECES_BEFORE_INTERRUPT, timeout=30)
+            turn = Turn(
+                clip.text,
+                end,
+                receiver.first("speech_stopped", end - 1),
+                receiver.first("transcript", end - 1, is_final=True),
+                receiver.first("response_delta", end),
+                receiver.first("audio", end),
+                "",
+            )
+            finals = [b for _, k, b in receiver.log if k == "transcript" and b and b["data"]["is_final"]]
+            turn.transcript = finals[-1]["data"]["text"] if finals else ""
+            if receiver.first("response", end) is None:  # still answering: cut it short
+                turn.interrupt_sent = await send_event(connection, "interrupt")
+                turn.interrupted = await receiver.wait("interrupted", after=turn.interrupt_sent, timeout=10)
+                await asyncio.sleep(STRAGGLER_SECS)
+                turn.last_old_audio = old_audio_after(receiver, turn.interrupt_sent)
+        finally:
+            sender.cancel()
+    attribute_engine_time(turn, clock, started, now())
+    return turn
+
+
+async def speech_barge_in(base_url: str, clip: Clip) -> BargeIn:
+    async with session(base_url) as (connection, receiver):
+        microphone = Microphone(connection)
+        sender = asyncio.create_task(microphone.run())
+        try:
+            asked = await send_event(connection, "text_message", text=LONG_ANSWER)
+            await receiver.wait("audio", after=asked, count=2 * AUDIO_PIECES_BEFORE_INTERRUPT, timeout=60)
+            utterance = microphone.say(clip)
+            while not utterance.sent_at:
+                await asyncio.sleep(0.005)
+            onset = utterance.onset_sent
+            interrupted = await receiver.wait("interrupted", after=onset - 0.1, timeout=10)
+            await asyncio.sleep(STRAGGLER_SECS)
+            return BargeIn(
+                onset,
+                receiver.first("speech_started", onset - 0.1),
+                interrupted,
+                old_audio_after(receiver, onset),
+            )
+        finally:
+            sender.cancel()
+
+
+def row(name: str, values: list[float], target: str = "") -> list[str]:
+    clean = [v for v in values if v == v]
+    return [name, ms(pct(clean, 50)), ms(pct(clean, 95)), str(len(clean)), target]
+
+
+def report(turns: list[Turn], barge_ins: list[BargeIn], server_metrics: dict[str, Any]) -> None:
+    heard = [t for t in turns if t.first_audio is not None]
+    print(f"\n{len(heard)} of {len(turns)} spoken turns answered with audio\n")
+    print("Transcripts (last run):")
+    for turn in turns[-len(QUESTIONS) :]:
+        print(f"  said {turn.question!r:45} heard {turn.transcript!r}")
+    print()
+    print(
+        table(
+            ["from the end of speech to", "p50 ms", "p95 ms", "n", "target"],
+            [
+                row("`speech_stopped` (endpoint)", [t.endpointing for t in turns]),
+                row("final `transcript`", [t.since_end(t.final) for t in turns]),
+                row("first `response_delta`", [t.since_end(t.first_text) for t in turns]),
+                row(
+                    "first response audio byte",
+                    [t.since_end(t.first_audio) for t in turns],
+                    f"p50 ≤ {1000 * TARGET_FIRST_AUDIO_SECS:.0f}",
+                ),
+            ],
+        )
+    )
+    print("\nWhere end of speech → first audio goes (engine time on the critical path, timed in the engines):\n")
+    print(
+        table(
+            ["part", "p50 ms", "p95 ms", "n", ""],
+            [
+                row("endpointing wait (VAD silence)", [t.endpointing for t in turns]),
+                row("STT final decode, after the endpoint", [t.stt_path for t in turns]),
+                row("LLM to first token", [t.llm_first_token for t in turns]),
+                row("LLM to the token ending the first sentence", [t.llm_first_sentence for t in turns]),
+                row("TTS to first chunk", [t.tts_first_chunk for t in turns]),
+                row("server overhead → first audio (rest)", [t.overhead_to_audio for t in turns]),
+                row("server overhead → first text (rest)", [t.overhead_to_text for t in turns]),
+            ],
+        )
+    )
+    print("\nBarge-in:\n")
+    print(
+        table(
+            ["", "p50 ms", "p95 ms", "n", "target"],
+            [
+                row("`interrupt` → `interrupted` event", [t.interrupted - t.interrupt_sent for t in turns if t.interrupted and t.interrupt_sent]),
+                row(
+                    "`interrupt` → audio stopped (later of event, last old frame)",
+                    [t.stop_time for t in turns],
+                    f"≤ {1000 * TARGET_BARGE_IN_SECS:.0f}",
+                ),
+                row("speech onset → `speech_started` (VAD start)", [b.detection for b in barge_ins]),
+                row("`speech_started` → `interrupted`", [b.reaction for b in barge_ins]),
+                row("speech onset → audio stopped", [b.stop_time for b in barge_ins]),
+            ],
+        )
+    )
+    late = [t for t in turns if t.last_old_audio and t.interrupted and t.last_old_audio > t.interrupted]
+    late_speech = [b for b in barge_ins if b.last_old_audio and b.interrupted and b.last_old_audio > b.interrupted]
+    print(f"\nold-turn audio after `interrupted`: {len(late)} interrupt turns, {len(late_speech)} speech barge-ins")
+    print("\nThe server's own latency metrics (GET /api/v1/metrics, all turns of this run):\n")
+    latency = server_metrics.get("latency_ms", {})
+    print(
+        table(
+            ["stage", "p50 ms", "p95 ms", "count"],
+            [[stage, f["p50"], f["p95"], f["count"]] for stage, f in latency.items()],
+        )
+    )
+
+
+def plot(turns: list[Turn], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    done = [t for t in turns if t.first_audio is not None and t.overhead_to_audio == t.overhead_to_audio]
+    parts = [
+        ("endpointing wait", [t.endpointing for t in done], "#c7c7c7"),
+        ("STT after endpoint", [t.stt_path for t in done], "#1f77b4"),
+        ("LLM to first sentence", [t.llm_first_sentence for t in done], "#ff7f0e"),
+        ("TTS first chunk", [t.tts_first_chunk for t in done], "#2ca02c"),
+        ("server overhead", [t.overhead_to_audio for t in done], "#d62728"),
+    ]
+    figure, axes = plt.subplots(figsize=(9, 0.35 * len(done) + 1.6))
+    left = [0.0] * len(done)
+    labels = [f"{i + 1}. {t.question[:32]}" for i, t in enumerate(done)]
+    for name, values, colour in parts:
+        widths = [1000 * max(v, 0.0) for v in values]
+        axes.barh(labels, widths, left=left, color=colour, label=name)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    axes.axvline(1000 * TARGET_FIRST_AUDIO_SECS, color="black", linestyle="--", linewidth=1, label="target 500 ms")
+    axes.invert_yaxis()
+    axes.set_xlabel("ms from end of speech to first response audio byte")
+    axes.set_title("Spoken turns over the WebSocket, one at a time (2 cores, embedded engines)")
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    print(f"\nplot: {path}")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes setting=value, got {pair!r}")
+        overrides[key] = value
+    return overrides
+
+
+async def main(args: argparse.Namespace) -> None:
+    overrides = parse_overrides(args.set)
+    with tempfile.TemporaryDirectory(prefix="voxhub-bench-") as tmp:
+        settings = bench_settings(Path(tmp) / "data", args.config, **overrides)
+        print(
+            f"engines: vad={settings.vad_engine} stt={settings.stt_engine}/{settings.stt_model} "
+            f"llm={settings.llm_engine} tts={settings.tts_engine}; vad_start_secs={settings.vad_start_secs} "
+            f"vad_stop_secs={settings.vad_stop_secs}"
+        )
+        pool = await EnginePool.load(settings)
+        try:
+            speaker = await pool.get("tts", args.speech_engine)
+            clips = [await speech_clip(speaker, text) for text in QUESTIONS]
+            stop_clip = await speech_clip(speaker, BARGE_IN)
+            clock = EngineClock()
+            clock.install(pool)
+            turns: list[Turn] = []
+            barge_ins: list[BargeIn] = []
+            async with serve_in_process(settings, pool) as url:
+                for run in range(args.runs):
+                    for clip in clips:
+                        try:
+                            turns.append(await spoken_turn(url, clip, clock))
+                        except (TimeoutError, ConnectionError) as exc:
+                            print(f"run {run + 1}: {clip.text!r} got no answer ({exc!r})", file=sys.stderr)
+                for _ in range(args.barge_ins):
+                    try:
+                        barge_ins.append(await speech_barge_in(url, stop_clip))
+                    except (TimeoutError, ConnectionError) as exc:
+                        print(f"barge-in failed: {exc!r}", file=sys.stderr)
+                async with httpx.AsyncClient(base_url=url) as http:
+                    server_metrics = (await http.get("/api/v1/metrics")).json()
+        finally:
+            await pool.aclose()
+    print(f"\nquestions spoken by {args.speech_engine}, {statistics.mean(c.audio.duration_secs for c in clips):.1f} s on average")
+    report(turns, barge_ins, server_metrics)
+    if args.plot:
+        plot(turns, args.plot)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help=f"passes over the {len(QUESTIONS)} questions")
+    parser.add_argument("--barge-ins", type=int, default=5, help="long answers cut by the user speaking")
+    parser.add_argument("--speech-engine", default="hibari", help="voxhub TTS engine that says the questions")
+    parser.add_argument("--config", type=Path, help="a voxhub YAML config (engines, models)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="SETTING=VALUE", help="override a server setting"
+    )
+    parser.add_argument("--plot", type=Path, default=Path("docs/img/latency.png"), help="where to save the plot")
+    parser.add_argument("--browser", action="store_true", help="measure through the web client")
+    args = parser.parse_args()
+    if args.browser:
+        print("--browser: not yet (web client issue)")
+        return
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
