@@ -6,18 +6,15 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxhub.config import Settings
+from voxhub.log_context import SESSION_ID, TURN_ID, bind_log_context, log_context
 
-_session_id: ContextVar[str | None] = ContextVar("voxhub_log_session_id", default=None)
-_turn_id: ContextVar[str | None] = ContextVar("voxhub_log_turn_id", default=None)
+__all__ = ["JsonFormatter", "bind_log_context", "configure_logging", "log_context"]
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field;
 # uvicorn adds `color_message`, the same text with terminal colours.
@@ -27,29 +24,6 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, No
     "color_message",
 }
 access_logger = logging.getLogger("voxhub.access")
-
-
-@contextmanager
-def log_context(*, session_id: str | None = None, turn_id: str | None = None) -> Iterator[None]:
-    """Within the block, log lines carry this session id (and turn id); the previous values return after."""
-    tokens = []
-    if session_id is not None:
-        tokens.append((_session_id, _session_id.set(session_id)))
-    if turn_id is not None:
-        tokens.append((_turn_id, _turn_id.set(turn_id)))
-    try:
-        yield
-    finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
-
-
-def bind_log_context(*, session_id: str | None = None, turn_id: str | None = None) -> None:
-    """Set the ids for the rest of the current task (a connection handler, say); None leaves one as is."""
-    if session_id is not None:
-        _session_id.set(session_id)
-    if turn_id is not None:
-        _turn_id.set(turn_id)
 
 
 class JsonFormatter(logging.Formatter):
@@ -63,8 +37,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "session_id": _session_id.get(),
-            "turn_id": _turn_id.get(),
+            "session_id": SESSION_ID.get(),
+            "turn_id": TURN_ID.get(),
         }
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):

@@ -23,6 +23,7 @@ from voxhub.engines.vad.segmenter import (
 )
 from voxhub.engines.wake.base import WakeEngine
 from voxhub.errors import VoxhubError
+from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
     AudioEndFrame,
     AudioInFrame,
@@ -246,6 +247,7 @@ class ListenerStage(Stage):
         task.add_done_callback(self._finals.discard)
 
     async def _send_final(self, turn_id: str, decode: asyncio.Task[str], endpoint_at: float) -> None:
+        bind_log_context(turn_id=turn_id)
         try:
             text = await decode
         except VoxhubError as exc:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.errors import VoxhubError
+from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
     ErrorFrame,
     Frame,
@@ -100,6 +101,7 @@ class ResponderStage(Stage):
         self._task = asyncio.create_task(self._reply(previous, turn_id, text, push), name=f"voxhub-{turn_id}")
 
     async def _reply(self, previous: str | None, turn_id: str, text: str, push: Push) -> None:
+        bind_log_context(turn_id=turn_id)  # this task's log lines belong to the turn
         await self.memory.wait_settled(previous)
         self.memory.begin(turn_id, text)
         messages = [ChatMessage("system", self.options.system_prompt), *self.memory.messages]
