@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from voxhub.pipeline.frames import (
     SpeechStoppedFrame,
     TranscriptFrame,
 )
+from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.modes import ModeState
 
 Talk = Callable[..., Awaitable[tuple[Conversation, Recorder]]]
@@ -134,3 +136,33 @@ async def test_when_speech_synthesis_fails_the_text_still_arrives_with_an_error(
     assert heard.of(ErrorFrame)[0].error == "engine_error"  # type: ignore[attr-defined]
     assert "paris" in heard.of(ResponseFrame)[0].text.lower()  # type: ignore[attr-defined]
     assert heard.of(ResponseDeltaFrame)
+
+
+class CountingLlm:
+    """The real LLM, wrapped to count how many answers were started."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm, self.capabilities, self.name, self.questions = llm, llm.capabilities, llm.name, []
+
+    def chat(self, messages: Any, **options: Any) -> Any:
+        self.questions.append(messages[-1].content)
+        return self.llm.chat(messages, **options)
+
+
+@pytest.mark.slow
+async def test_an_answer_started_during_a_pause_is_dropped_without_a_trace_when_the_user_goes_on(
+    talk: Talk, engines: Any
+) -> None:
+    llm = CountingLlm(engines.llm)
+    conversation, heard = await talk(listening=ListeningOptions(stop_secs=1.5), llm=llm)
+    first_half = padded(espeak_speech("Please turn on the lights"), before_ms=300, after_ms=700)
+    second_half = padded(espeak_speech("in the kitchen."), before_ms=0, after_ms=1800)
+
+    await speak_in_real_time(conversation, first_half + second_half)
+    await heard.wait_for(lambda: bool(heard.of(ResponseFrame)))
+
+    assert len(llm.questions) >= 2, "an answer was started during the pause"
+    assert "kitchen" not in llm.questions[0].lower()
+    assert heard.of(InterruptFrame) == []
+    assert [turn.user_text for turn in heard.commits] == [llm.questions[-1]]
+    assert "kitchen" in llm.questions[-1].lower()

@@ -55,6 +55,7 @@ class SpeechStartedFrame(DataFrame):
 @dataclass(frozen=True, slots=True)
 class SpeechStoppedFrame(DataFrame):
     timestamp_ms: float
+    detected_after_ms: float = 0.0  # audio heard past the end of speech before the end was certain
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,36 @@ class TranscriptFrame(DataFrame):
     language: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TentativeTranscriptFrame(DataFrame):
+    """The likely final, decoded during a pause before the endpoint is certain; the answer may start."""
+
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetractFrame(DataFrame):
+    """The user went on speaking: the tentative answer to `turn_id` is void."""
+
+    turn_id: str
+
+
 # -- what the assistant says ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTurnFrame(DataFrame):
+    """The output keeps everything of `turn_id` back until it is confirmed (or drops it if retracted)."""
+
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmTurnFrame(DataFrame):
+    """The endpoint came and the final matched the tentative transcript: release the held answer."""
+
+    turn_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +170,9 @@ class ErrorFrame(DataFrame):
 
 
 # -- urgent -----------------------------------------------------------------------------------------
+
+
+RETRACTED = "retracted"  # the reason of an interrupt that voids a tentative answer; clients never see it
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,10 @@ from voxhub.pipeline.frames import (
     AudioInFrame,
     ErrorFrame,
     Frame,
+    RetractFrame,
     SpeechStartedFrame,
     SpeechStoppedFrame,
+    TentativeTranscriptFrame,
     TranscriptFrame,
     WakeWordFrame,
 )
@@ -65,6 +67,7 @@ class ListeningOptions:
 class _Decode:
     task: asyncio.Task[str]
     end_ms: float
+    tentative_sent: bool = False  # its text went out as a tentative transcript (the answer may have started)
 
 
 class ListenerStage(Stage):
@@ -163,8 +166,7 @@ class ListenerStage(Stage):
         if speech:
             self._silent_frames = 0
             if self._speculative is not None:
-                self._speculative.task.cancel()  # speech resumed: that guess was early
-                self._speculative = None
+                self._drop_speculation()  # speech resumed: that guess was early
             return
         self._silent_frames += 1
         paused_ms = self._silent_frames * self._frame_ms
@@ -174,7 +176,8 @@ class ListenerStage(Stage):
             if self._partial is not None and not self._partial.done():
                 self._partial.cancel()  # the speculative final supersedes it; do not make it wait
             end_ms = self._segmenter.position_ms - paused_ms
-            self._speculative = _Decode(asyncio.create_task(self._decode(end_ms)), end_ms)
+            task = asyncio.create_task(self._speculate(end_ms, self._turn_id))
+            self._speculative = _Decode(task, end_ms)
 
     def _on_segment_event(self, event: SpeechStarted | SpeechEnded | SpeechCancelled) -> None:
         if isinstance(event, SpeechStarted):
@@ -185,7 +188,7 @@ class ListenerStage(Stage):
         self._segment_start_ms = None
         if self._turn_id is None:
             return
-        self._emit(SpeechStoppedFrame(event.end_ms))
+        self._emit(SpeechStoppedFrame(event.end_ms, self._position_ms - event.end_ms))
         if isinstance(event, SpeechCancelled):
             self._drop_utterance()
         else:
@@ -236,15 +239,37 @@ class ListenerStage(Stage):
         if self._partial is not None:
             self._partial.cancel()
             self._partial = None
-        speculative, self._speculative = self._speculative, None
+        speculative = self._speculative
         if speculative is not None and abs(speculative.end_ms - end_ms) > 2 * self._frame_ms:
-            speculative.task.cancel()
+            self._drop_speculation()
             speculative = None
+        self._speculative = None
         decode = speculative.task if speculative else asyncio.create_task(self._decode(end_ms))
         self._listening_until_ms = end_ms + 1000 * self.options.follow_up_secs
         task = asyncio.create_task(self._send_final(turn_id, decode, time.perf_counter()))
         self._finals.add(task)
         task.add_done_callback(self._finals.discard)
+
+    async def _speculate(self, end_ms: float, turn_id: str) -> str:
+        """Decode up to the pause; if it is still the live guess, let the answer start on it."""
+        text = self._strip_wake_phrase(await self._decode(end_ms))
+        current = self._speculative
+        if text and self._turn_id == turn_id and current is not None and current.end_ms == end_ms:
+            current.tentative_sent = True
+            await self._emit_now(TentativeTranscriptFrame(text, turn_id))
+        return text
+
+    def _drop_speculation(self) -> None:
+        assert self._speculative is not None
+        self._speculative.task.cancel()
+        if self._speculative.tentative_sent and self._turn_id is not None:
+            self._emit(RetractFrame(self._turn_id))
+            # The utterance goes on under a new id: everything of the voided answer stays void.
+            self._turn_id = self._new_turn_id()
+        self._speculative = None
+
+    def _strip_wake_phrase(self, text: str) -> str:
+        return self._wake_pattern.sub("", text).strip() if self._wake is not None else text
 
     async def _send_final(self, turn_id: str, decode: asyncio.Task[str], endpoint_at: float) -> None:
         bind_log_context(turn_id=turn_id)
@@ -255,8 +280,7 @@ class ListenerStage(Stage):
             return
         if self._on_stt_latency is not None:
             self._on_stt_latency(time.perf_counter() - endpoint_at)
-        if self._wake is not None:
-            text = self._wake_pattern.sub("", text).strip()
+        text = self._strip_wake_phrase(text)
         # Sent even when empty, so a client knows the utterance was heard as nothing.
         await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
 
@@ -273,11 +297,12 @@ class ListenerStage(Stage):
         return transcript.text.strip()
 
     def _drop_utterance(self) -> None:
+        if self._speculative is not None:
+            self._drop_speculation()
         self._turn_id = None
-        for task in (self._partial, self._speculative.task if self._speculative else None):
-            if task is not None:
-                task.cancel()
-        self._partial = self._speculative = None
+        if self._partial is not None:
+            self._partial.cancel()
+            self._partial = None
 
     def _trim(self) -> None:
         """Keep only the audio an utterance may still need: a little before any speech, all of it during."""

@@ -50,6 +50,18 @@ class ConversationMemory:
             settled.set()
         return True
 
+    def discard(self, turn_id: str) -> None:
+        """Forget a turn that never happened (its tentative answer was retracted)."""
+        entry = self._open.pop(turn_id, None)
+        if entry is None:
+            return
+        user_text, settled = entry
+        for index in range(len(self.messages) - 1, -1, -1):
+            if self.messages[index].role == "user" and self.messages[index].content == user_text:
+                del self.messages[index]
+                break
+        settled.set()
+
     async def wait_settled(self, turn_id: str | None, timeout_secs: float = 2.0) -> None:
         """Wait (briefly) for an interrupted turn's answer to be recorded before building on it."""
         entry = self._open.get(turn_id) if turn_id else None

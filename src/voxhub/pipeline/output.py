@@ -6,8 +6,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from voxhub.pipeline.frames import (
+    RETRACTED,
     AudioOutFrame,
+    ConfirmTurnFrame,
     Frame,
+    HoldTurnFrame,
     InterruptFrame,
     ResponseDeltaFrame,
     ResponseFrame,
@@ -47,12 +50,21 @@ class OutputStage(Stage):
         self._written: dict[str, list[str]] = {}  # turn → text deltas sent
         self._dropped: set[str] = set()
         self._speech_stopped_at: float | None = None
+        self._held: dict[str, list[Frame]] = {}  # tentative turns: their frames, until confirmed
 
     async def process(self, frame: Frame, push: Push) -> None:
         turn_id = getattr(frame, "turn_id", None)
         if turn_id in self._dropped and not isinstance(frame, InterruptFrame):
             return
-        if isinstance(frame, AudioOutFrame):
+        if isinstance(frame, HoldTurnFrame):
+            self._held[frame.turn_id] = []
+        elif isinstance(frame, ConfirmTurnFrame):
+            assert self.inbox is not None
+            for held in reversed(self._held.pop(frame.turn_id, [])):
+                self.inbox.unget(held)  # back to the head of the queue, to go out paced as usual
+        elif turn_id in self._held and not isinstance(frame, InterruptFrame):
+            self._held[turn_id].append(frame)
+        elif isinstance(frame, AudioOutFrame):
             if not await self._paced(frame):
                 return
             if self._speech_stopped_at is not None:
@@ -73,7 +85,8 @@ class OutputStage(Stage):
             await self._interrupted(frame)
         else:
             if isinstance(frame, SpeechStoppedFrame):
-                self._speech_stopped_at = time.perf_counter()
+                # Dated back to when the user stopped speaking (audio arrives in real time).
+                self._speech_stopped_at = time.perf_counter() - frame.detected_after_ms / 1000
             await self._send(frame)
 
     async def _paced(self, frame: AudioOutFrame) -> bool:
@@ -90,9 +103,14 @@ class OutputStage(Stage):
 
     async def _interrupted(self, frame: InterruptFrame) -> None:
         turn_id = frame.turn_id
+        if turn_id in self._dropped:
+            return  # that turn was stopped already
         self._dropped.add(turn_id)
         assert self.inbox is not None
         self.inbox.drop(lambda queued: getattr(queued, "turn_id", None) == turn_id)
+        if self._held.pop(turn_id, None) is not None or frame.reason == RETRACTED:
+            self.memory.discard(turn_id)  # a tentative answer nobody saw: no trace, no event
+            return
         self._playout_end = 0.0
         heard = self._spoken.get(turn_id) if self.mode.voice_output else self._written.get(turn_id)
         self._forget(turn_id)

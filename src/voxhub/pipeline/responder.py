@@ -12,12 +12,17 @@ from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
+    RETRACTED,
+    ConfirmTurnFrame,
     ErrorFrame,
     Frame,
+    HoldTurnFrame,
     InterruptFrame,
     ResponseDeltaFrame,
+    RetractFrame,
     SentenceFrame,
     SpeechStartedFrame,
+    TentativeTranscriptFrame,
     TextInputFrame,
     TranscriptFrame,
     TurnDoneFrame,
@@ -60,6 +65,7 @@ class ResponderStage(Stage):
         self._on_first_token = on_first_token
         self._turn_id: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._tentative: tuple[str, str] | None = None  # (turn, text) being answered before its endpoint
 
     @property
     def answering(self) -> bool:
@@ -79,8 +85,21 @@ class ResponderStage(Stage):
         elif isinstance(frame, TextInputFrame):
             await self.interrupt(push, "user_text")
             await self._start(new_turn_id(), frame.text, push)
+        elif isinstance(frame, TentativeTranscriptFrame):
+            # Answer now, held back, so the first audio is ready when the endpoint confirms the turn.
+            await self.interrupt(push, "user_speech")
+            self._tentative = (frame.turn_id, frame.text)
+            await push(HoldTurnFrame(frame.turn_id))
+            await self._start(frame.turn_id, frame.text, push)
+        elif isinstance(frame, RetractFrame):
+            await self._retract(frame.turn_id, push)
         elif isinstance(frame, TranscriptFrame) and frame.is_final:
             await push(frame)
+            if self._tentative == (frame.turn_id, frame.text):
+                self._tentative = None
+                await push(ConfirmTurnFrame(frame.turn_id))
+                return
+            await self._retract(frame.turn_id, push)
             if frame.text:  # nothing recognized: no turn
                 await self.interrupt(push, "user_speech")
                 await self._start(frame.turn_id, frame.text, push)
@@ -94,6 +113,17 @@ class ResponderStage(Stage):
         if self._task is not None:
             self._task.cancel()
         await push(InterruptFrame(self._turn_id, reason))
+
+    async def _retract(self, turn_id: str, push: Push) -> None:
+        """Void a tentative answer: nothing of it was shown, and history forgets it."""
+        if self._tentative is None or self._tentative[0] != turn_id:
+            return
+        self._tentative = None
+        if self._task is not None:
+            self._task.cancel()
+        if self._turn_id == turn_id:
+            self._turn_id = None  # nothing is being answered any more
+        await push(InterruptFrame(turn_id, RETRACTED))
 
     async def _start(self, turn_id: str, text: str, push: Push) -> None:
         previous = self._turn_id
