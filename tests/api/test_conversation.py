@@ -115,3 +115,15 @@ async def test_text_to_a_session_without_text_input_is_refused(client: httpx.Asy
     reply = await client.post(f"/api/v1/sessions/{session}/text", json={"text": "hello"})
 
     assert_error(reply, 400, "invalid_input")
+
+
+async def test_a_turn_shows_up_in_the_latency_metrics(client: httpx.AsyncClient) -> None:
+    session = await new_session(client)
+    await client.post(f"/api/v1/sessions/{session}/text", json={"text": "Say hello."})
+
+    latency = (await client.get("/api/v1/metrics")).json()["latency_ms"]
+
+    for stage in ("llm_first_token", "tts_first_audio", "server_overhead", "turn_total"):
+        assert latency[stage]["count"] >= 1, stage
+        assert latency[stage]["p50"] >= 0, stage
+    assert latency["server_overhead"]["p50"] < latency["turn_total"]["p50"]

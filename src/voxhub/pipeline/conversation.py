@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.engines.stt.base import SttEngine
@@ -27,10 +26,7 @@ from voxhub.pipeline.output import OutputStage, Send
 from voxhub.pipeline.responder import ReplyOptions, ResponderStage, new_turn_id
 from voxhub.pipeline.speaker import SpeakerStage, VoiceOptions
 from voxhub.pipeline.stage import Pipeline
-
-
-class LatencyObserver(Protocol):
-    def observe(self, stage: str, seconds: float) -> None: ...
+from voxhub.pipeline.timing import LatencyObserver, TurnTimings
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +69,7 @@ class Conversation:
         self.memory = memory
         self.options = options
 
-        def observer(stage: str) -> Callable[[float], None] | None:
-            if metrics is None:
-                return None
-            return lambda seconds: metrics.observe(stage, seconds)
-
+        self.timings = TurnTimings(metrics)
         self.listener = ListenerStage(
             engines.vad,
             engines.stt,
@@ -85,23 +77,11 @@ class Conversation:
             options.listening,
             new_turn_id=new_turn_id,
             input_rate_hz=options.input_rate_hz,
-            on_stt_latency=observer("stt_final"),
+            timings=self.timings,
         )
-        self.responder = ResponderStage(
-            engines.llm,
-            memory,
-            mode,
-            options.reply,
-            on_first_token=observer("llm_first_token"),
-        )
-        self.speaker = SpeakerStage(engines.tts, options.voice, on_first_audio=observer("tts_first_audio"))
-        self.output = OutputStage(
-            send,
-            memory,
-            mode,
-            lead_ms=options.output_lead_ms,
-            on_first_audio_after_speech=observer("end_of_speech_to_first_audio"),
-        )
+        self.responder = ResponderStage(engines.llm, memory, mode, options.reply, timings=self.timings)
+        self.speaker = SpeakerStage(engines.tts, options.voice, timings=self.timings)
+        self.output = OutputStage(send, memory, mode, lead_ms=options.output_lead_ms, timings=self.timings)
         self._pipeline = Pipeline(
             [self.listener, self.responder, self.speaker, self.output],
             _discard,

@@ -37,6 +37,7 @@ from voxhub.pipeline.frames import (
     WakeWordFrame,
 )
 from voxhub.pipeline.stage import Push, Stage
+from voxhub.pipeline.timing import TurnTimings
 
 RATE_HZ = 16000
 _BYTES_PER_MS = RATE_HZ * 2 // 1000
@@ -84,12 +85,12 @@ class ListenerStage(Stage):
         *,
         new_turn_id: Callable[[], str],
         input_rate_hz: int = RATE_HZ,
-        on_stt_latency: Callable[[float], None] | None = None,
+        timings: TurnTimings | None = None,
     ) -> None:
         self.options = options
         self._stt = stt
         self._new_turn_id = new_turn_id
-        self._on_stt_latency = on_stt_latency
+        self._timings = timings
         self._resampler = StreamResampler(input_rate_hz, RATE_HZ)
         self._vad = vad.create_stream(RATE_HZ)
         self._frames = FrameChunker(self._vad.frame_samples)
@@ -278,8 +279,8 @@ class ListenerStage(Stage):
         except VoxhubError as exc:
             await self._emit_now(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
             return
-        if self._on_stt_latency is not None:
-            self._on_stt_latency(time.perf_counter() - endpoint_at)
+        if self._timings is not None:
+            self._timings.stt_final(time.perf_counter() - endpoint_at)
         text = self._strip_wake_phrase(text)
         # Sent even when empty, so a client knows the utterance was heard as nothing.
         await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))

@@ -20,6 +20,7 @@ from voxhub.pipeline.frames import (
 from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.stage import Push, Stage
+from voxhub.pipeline.timing import TurnTimings
 
 Send = Callable[[Frame], Awaitable[None]]
 
@@ -36,14 +37,14 @@ class OutputStage(Stage):
         mode: ModeState,
         *,
         lead_ms: float = 300.0,
-        on_first_audio_after_speech: Callable[[float], None] | None = None,
+        timings: TurnTimings | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send
         self.memory = memory
         self.mode = mode
         self._lead_secs = lead_ms / 1000
-        self._on_first_audio_after_speech = on_first_audio_after_speech
+        self._timings = timings or TurnTimings()
         self._clock = clock
         self._playout_end = 0.0  # when the audio sent so far finishes playing, on `clock`
         self._spoken: dict[str, list[str]] = {}  # turn → words of the audio sent
@@ -56,6 +57,10 @@ class OutputStage(Stage):
         turn_id = getattr(frame, "turn_id", None)
         if turn_id in self._dropped and not isinstance(frame, InterruptFrame):
             return
+        if turn_id is not None and isinstance(
+            frame, AudioOutFrame if self.mode.voice_output else ResponseDeltaFrame
+        ):
+            self._timings.first_output_ready(turn_id, spoken=self.mode.voice_output)
         if isinstance(frame, HoldTurnFrame):
             self._held[frame.turn_id] = []
         elif isinstance(frame, ConfirmTurnFrame):
@@ -68,8 +73,7 @@ class OutputStage(Stage):
             if not await self._paced(frame):
                 return
             if self._speech_stopped_at is not None:
-                if self._on_first_audio_after_speech is not None:
-                    self._on_first_audio_after_speech(time.perf_counter() - self._speech_stopped_at)
+                self._timings.end_of_speech_to_first_audio(time.perf_counter() - self._speech_stopped_at)
                 self._speech_stopped_at = None
             await self._send(frame)
             if frame.spoken_text:
@@ -81,6 +85,7 @@ class OutputStage(Stage):
             self._forget(frame.turn_id)
             if await self.memory.settle(frame.turn_id, frame.text, interrupted=False):
                 await self._send(ResponseFrame(frame.text, frame.turn_id))
+                self._timings.turn_finished(frame.turn_id)
         elif isinstance(frame, InterruptFrame):
             await self._interrupted(frame)
         else:
@@ -106,6 +111,7 @@ class OutputStage(Stage):
         if turn_id in self._dropped:
             return  # that turn was stopped already
         self._dropped.add(turn_id)
+        self._timings.forget(turn_id)
         assert self.inbox is not None
         self.inbox.drop(lambda queued: getattr(queued, "turn_id", None) == turn_id)
         if self._held.pop(turn_id, None) is not None or frame.reason == RETRACTED:

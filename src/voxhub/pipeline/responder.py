@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
@@ -31,6 +30,7 @@ from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.sentences import SentenceSplitter
 from voxhub.pipeline.stage import Push, Stage
+from voxhub.pipeline.timing import TurnTimings
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +56,13 @@ class ResponderStage(Stage):
         mode: ModeState,
         options: ReplyOptions,
         *,
-        on_first_token: Callable[[float], None] | None = None,
+        timings: TurnTimings | None = None,
     ) -> None:
         self.llm = llm
         self.memory = memory
         self.mode = mode
         self.options = options
-        self._on_first_token = on_first_token
+        self.timings = timings or TurnTimings()
         self._turn_id: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._tentative: tuple[str, str] | None = None  # (turn, text) being answered before its endpoint
@@ -132,6 +132,7 @@ class ResponderStage(Stage):
 
     async def _reply(self, previous: str | None, turn_id: str, text: str, push: Push) -> None:
         bind_log_context(turn_id=turn_id)  # this task's log lines belong to the turn
+        self.timings.turn_started(turn_id)
         await self.memory.wait_settled(previous)
         self.memory.begin(turn_id, text)
         messages = [ChatMessage("system", self.options.system_prompt), *self.memory.messages]
@@ -144,13 +145,14 @@ class ResponderStage(Stage):
             ):
                 if not chunk.text:
                     continue
-                if not parts and self._on_first_token is not None:
-                    self._on_first_token(time.perf_counter() - started)
+                if not parts:
+                    self.timings.llm_first_token(turn_id, time.perf_counter() - started)
                 parts.append(chunk.text)
                 if self.mode.text_output:
                     await push(ResponseDeltaFrame(chunk.text, turn_id))
                 if self.mode.voice_output:
                     for sentence in splitter.push(chunk.text):
+                        self.timings.llm_first_sentence(turn_id, time.perf_counter() - started)
                         await push(SentenceFrame(sentence, turn_id))
         except VoxhubError as exc:
             await push(ErrorFrame(exc.code, exc.message, exc.details, turn_id))

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from voxhub.engines.tts.base import TtsEngine
@@ -22,6 +21,7 @@ from voxhub.pipeline.frames import (
     TurnDoneFrame,
 )
 from voxhub.pipeline.stage import Push, Stage
+from voxhub.pipeline.timing import TurnTimings
 
 PIECE_MS = 40  # pacing granularity downstream: a barge-in can stop audio within one piece
 
@@ -38,12 +38,10 @@ class SpeakerStage(Stage):
 
     name = "speaker"
 
-    def __init__(
-        self, tts: TtsEngine, options: VoiceOptions, *, on_first_audio: Callable[[float], None] | None = None
-    ) -> None:
+    def __init__(self, tts: TtsEngine, options: VoiceOptions, *, timings: TurnTimings | None = None) -> None:
         self.tts = tts
         self.options = options
-        self._on_first_audio = on_first_audio
+        self._timings = timings or TurnTimings()
         self._jobs: deque[SentenceFrame | TurnDoneFrame] = deque()
         self._has_jobs = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -113,8 +111,7 @@ class SpeakerStage(Stage):
             ):
                 if sentence.turn_id not in self._started_turns:
                     self._started_turns.add(sentence.turn_id)
-                    if self._on_first_audio is not None:
-                        self._on_first_audio(time.perf_counter() - started)
+                    self._timings.tts_first_audio(sentence.turn_id, time.perf_counter() - started)
                     await push(AudioStartFrame(sentence.turn_id, audio.sample_rate_hz))
                 piece = audio.sample_rate_hz * PIECE_MS // 1000 * 2
                 total = len(audio.pcm_s16le)

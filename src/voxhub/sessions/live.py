@@ -7,18 +7,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from voxhub.engines.llm.base import ChatMessage
-from voxhub.pipeline.conversation import (
-    Conversation,
-    ConversationEngines,
-    ConversationOptions,
-    LatencyObserver,
-)
+from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.memory import CompletedTurn, ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.output import Send
 from voxhub.pipeline.responder import ReplyOptions
 from voxhub.pipeline.speaker import VoiceOptions
+from voxhub.pipeline.timing import LatencyObserver
 from voxhub.sessions.errors import ProfileNotFound
 from voxhub.sessions.manager import Session, SessionManager
 from voxhub.sessions.models import HistoryMessage
