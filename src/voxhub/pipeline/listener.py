@@ -13,7 +13,7 @@ from typing import Literal
 from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import StreamResampler
 from voxhub.engines.stt.base import SttEngine
-from voxhub.engines.vad.base import VadEngine
+from voxhub.engines.vad.base import VadEngine, VadStream
 from voxhub.engines.vad.segmenter import (
     FrameChunker,
     SpeechCancelled,
@@ -21,7 +21,7 @@ from voxhub.engines.vad.segmenter import (
     SpeechSegmenter,
     SpeechStarted,
 )
-from voxhub.engines.wake.base import WakeEngine
+from voxhub.engines.wake.base import WakeEngine, WakeStream
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
@@ -71,6 +71,16 @@ class _Decode:
     tentative_sent: bool = False  # its text went out as a tentative transcript (the answer may have started)
 
 
+@dataclass(slots=True)
+class _Ears:
+    """Per-session VAD and wake-word state."""
+
+    vad: VadStream
+    frames: FrameChunker
+    segmenter: SpeechSegmenter
+    wake: WakeStream | None
+
+
 class ListenerStage(Stage):
     """Turns session audio into speech events and transcripts; passes every other frame on."""
 
@@ -92,21 +102,11 @@ class ListenerStage(Stage):
         self._new_turn_id = new_turn_id
         self._timings = timings
         self._resampler = StreamResampler(input_rate_hz, RATE_HZ)
-        self._vad = vad.create_stream(RATE_HZ)
-        self._frames = FrameChunker(self._vad.frame_samples)
-        frame_ms = 1000 * self._vad.frame_samples / RATE_HZ
-        self._segmenter = SpeechSegmenter(
-            frame_ms,
-            start_secs=options.start_secs,
-            stop_secs=options.stop_secs,
-            min_speech_secs=options.min_speech_secs,
-            max_utterance_secs=options.max_utterance_secs,
-            hangover_frames=self._vad.hangover_frames,
-        )
-        wants_wake = options.activation == "wake_word" and wake is not None
-        self._wake = wake.create_stream(options.wake_words or None) if wants_wake and wake else None
+        self._vad_engine = vad
+        self._wake_engine = wake if options.activation == "wake_word" else None
+        self._ears: _Ears | None = None  # made on the first audio: a text-only session never pays for them
         self._wake_pattern = _wake_phrase_pattern(options.wake_words)
-        self._frame_ms = frame_ms
+        self._frame_ms = vad.capabilities.frame_ms
         self._audio = bytearray()  # 16 kHz audio from `_origin_ms` on
         self._origin_ms = 0.0
         self._position_ms = 0.0  # audio received so far
@@ -121,6 +121,22 @@ class ListenerStage(Stage):
         self._speculative: _Decode | None = None
         self._finals: set[asyncio.Task[None]] = set()
         self._outbox: list[Frame] = []  # events found while hearing a chunk, pushed after it
+
+    def _open_ears(self) -> _Ears:
+        vad = self._vad_engine.create_stream(RATE_HZ)
+        options = self.options
+        segmenter = SpeechSegmenter(
+            1000 * vad.frame_samples / RATE_HZ,
+            start_secs=options.start_secs,
+            stop_secs=options.stop_secs,
+            min_speech_secs=options.min_speech_secs,
+            max_utterance_secs=options.max_utterance_secs,
+            hangover_frames=vad.hangover_frames,
+        )
+        wake = self._wake_engine.create_stream(options.wake_words or None) if self._wake_engine else None
+        self._frame_ms = 1000 * vad.frame_samples / RATE_HZ
+        self._ears = _Ears(vad, FrameChunker(vad.frame_samples), segmenter, wake)
+        return self._ears
 
     async def start(self, push: Push) -> None:
         self._push = push
@@ -151,13 +167,14 @@ class ListenerStage(Stage):
                 self._accept(chunk_start_ms)
             self._maybe_partial()
             return
-        if self._wake is not None and self._turn_id is None:
-            detection = self._wake.process(pcm)
+        ears = self._ears or self._open_ears()
+        if ears.wake is not None and self._turn_id is None:
+            detection = ears.wake.process(pcm)
             if detection is not None:
                 self._on_wake(detection.wake_word, detection.confidence, detection.timestamp_ms)
-        for vad_frame in self._frames.frames(pcm):
-            speech = self._vad.is_speech(vad_frame)
-            for event in self._segmenter.push(speech):
+        for vad_frame in ears.frames.frames(pcm):
+            speech = ears.vad.is_speech(vad_frame)
+            for event in ears.segmenter.push(speech):
                 self._on_segment_event(event)
             self._track_pause(speech)
         self._maybe_partial()
@@ -171,12 +188,18 @@ class ListenerStage(Stage):
             return
         self._silent_frames += 1
         paused_ms = self._silent_frames * self._frame_ms
-        if self._turn_id is None or not self._segmenter.speaking or self._speculative is not None:
+        segmenter = self._ears.segmenter if self._ears else None
+        if (
+            self._turn_id is None
+            or segmenter is None
+            or not segmenter.speaking
+            or self._speculative is not None
+        ):
             return
         if paused_ms >= self.options.speculate_after_ms:
             if self._partial is not None and not self._partial.done():
                 self._partial.cancel()  # the speculative final supersedes it; do not make it wait
-            end_ms = self._segmenter.position_ms - paused_ms
+            end_ms = segmenter.position_ms - paused_ms
             task = asyncio.create_task(self._speculate(end_ms, self._turn_id))
             self._speculative = _Decode(task, end_ms)
 
@@ -211,7 +234,8 @@ class ListenerStage(Stage):
         if self._turn_id is None:
             return
         if self.options.activation != "push_to_talk":
-            self._segmenter.reset()
+            if self._ears is not None:
+                self._ears.segmenter.reset()
             self._segment_start_ms = None
         self._emit(SpeechStoppedFrame(self._position_ms))
         self._finish_utterance(self._position_ms)
@@ -270,7 +294,7 @@ class ListenerStage(Stage):
         self._speculative = None
 
     def _strip_wake_phrase(self, text: str) -> str:
-        return self._wake_pattern.sub("", text).strip() if self._wake is not None else text
+        return self._wake_pattern.sub("", text).strip() if self._wake_engine is not None else text
 
     async def _send_final(self, turn_id: str, decode: asyncio.Task[str], endpoint_at: float) -> None:
         bind_log_context(turn_id=turn_id)
