@@ -1,38 +1,34 @@
-"""What the conversation-server benchmarks share: a server on loopback, a timing client, test speech, figures.
+"""What the conversation-server benchmarks share: the server on loopback, timed engines, figures.
 
-Not a benchmark itself: `latency.py` and `concurrency.py` import it. Every time is `time.monotonic()`, which
-on Linux is one clock for all processes, so a server in a child process and its client can be compared.
+Not a benchmark itself: `latency.py` and `concurrency.py` import it (and `client.py`, the WebSocket side).
+Every time is `time.monotonic()`, on Linux one clock for all processes, so a server in a child process and
+its client can be compared.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import gc
+import multiprocessing
 import socket
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import uvicorn
-import websockets
 
 from voxhub.api.app import create_app
 from voxhub.api.logging import configure_logging
-from voxhub.audio import PcmAudio, resample
 from voxhub.config import Settings, load_settings
 from voxhub.engines.pool import EnginePool
-from voxhub.engines.tts.base import TtsEngine, synthesize_all
 
-RATE_HZ = 16000
-FRAME_MS = 20
-FRAME_BYTES = RATE_HZ * FRAME_MS // 1000 * 2  # 640
-SILENCE_FRAME = bytes(FRAME_BYTES)
 now = time.monotonic
 
 
@@ -100,8 +96,84 @@ async def serve_in_process(settings: Settings, engines: EnginePool) -> AsyncIter
         await task
 
 
-def ws_url(base_url: str, query: str = "", path: str = "/ws") -> str:
-    return base_url.replace("http", "ws", 1) + path + (f"?{query}" if query else "")
+# -- the server, in a child process -----------------------------------------------------------------
+
+
+def _server_main(overrides: dict[str, Any], config: Path | None, port: int, pipe: Connection) -> None:
+    asyncio.run(_serve(overrides, config, port, pipe))
+
+
+async def _serve(overrides: dict[str, Any], config: Path | None, port: int, pipe: Connection) -> None:
+    settings = bench_settings(Path(overrides.pop("data_dir")), config, **overrides)
+    pool = await EnginePool.load(settings)
+    clock = EngineClock()
+    clock.install(pool)
+    server = uvicorn_server(settings, pool, port)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.05)
+    pipe.send("ready")
+    loop = asyncio.get_running_loop()
+    while (command := await loop.run_in_executor(None, pipe.recv)) != "stop":
+        if command == "gc":
+            gc.collect()
+            pipe.send("ok")
+        elif command == "calls":
+            pipe.send(clock.snapshot())
+    server.should_exit = True
+    await serving
+    await pool.aclose()
+    pipe.send("stopped")
+
+
+class ServerProcess:
+    """The server child: its URL, its memory, and a pipe to ask it for its engine timings."""
+
+    def __init__(self, data_dir: Path, config: Path | None, overrides: dict[str, Any]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._pipe, child_end = multiprocessing.Pipe()
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(
+            target=_server_main,
+            args=({**overrides, "data_dir": str(data_dir)}, config, self.port, child_end),
+            daemon=True,
+        )
+
+    async def __aenter__(self) -> ServerProcess:
+        self.process.start()
+        if await self._ask(None) != "ready":
+            raise RuntimeError("the server did not start")
+        self._ps = psutil.Process(self.process.pid)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._ask("stop"), 30)
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+
+    async def _ask(self, command: str | None) -> Any:
+        loop = asyncio.get_running_loop()
+        if command is not None:
+            self._pipe.send(command)
+        return await loop.run_in_executor(None, self._pipe.recv)
+
+    async def rss_bytes(self) -> int:
+        """Resident memory after a garbage collection and a moment to settle."""
+        await self._ask("gc")
+        await asyncio.sleep(0.5)
+        return int(self._ps.memory_info().rss)
+
+    def cpu_secs(self) -> float:
+        times = self._ps.cpu_times()
+        return float(times.user + times.system)
+
+    async def engine_calls(self) -> list[dict[str, Any]]:
+        return list(await self._ask("calls"))
 
 
 # -- engine timing ----------------------------------------------------------------------------------
@@ -156,7 +228,10 @@ class EngineClock:
         return timed
 
     def _timed_stream(
-        self, stage: str, original: Callable[..., Any], describe: Callable[[tuple[Any, ...], dict[str, Any]], str]
+        self,
+        stage: str,
+        original: Callable[..., Any],
+        describe: Callable[[tuple[Any, ...], dict[str, Any]], str],
     ) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
             async def stream() -> AsyncIterator[Any]:
@@ -165,7 +240,8 @@ class EngineClock:
                 inner = original(*args, **kwargs)
                 try:
                     async for item in inner:
-                        if stage != "llm" or getattr(item, "text", ""):
+                        text: str = getattr(item, "text", "")
+                        if stage != "llm" or text:  # an LLM chunk may carry only a tool call
                             call.outputs.append(now())
                         yield item
                 except (asyncio.CancelledError, GeneratorExit):
@@ -191,188 +267,9 @@ def _last_user_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return users[-1] if users else ""
 
 
-# -- test speech ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Clip:
-    """A 16 kHz utterance and where its speech starts and ends, found from its loudness."""
-
-    text: str
-    audio: PcmAudio
-    onset_ms: float
-    end_ms: float
-
-    @property
-    def frames(self) -> list[bytes]:
-        pcm = self.audio.pcm_s16le
-        padded = pcm + bytes(-len(pcm) % FRAME_BYTES)
-        return [padded[i : i + FRAME_BYTES] for i in range(0, len(padded), FRAME_BYTES)]
-
-
-def speech_bounds_ms(audio: PcmAudio, window_ms: float = 10.0, floor_db: float = -35.0) -> tuple[float, float]:
-    """First and last moment of speech: windows within `floor_db` of the loudest one count as speech."""
-    samples = audio.samples().astype(np.float32)
-    size = int(audio.sample_rate_hz * window_ms / 1000)
-    count = len(samples) // size
-    rms = np.sqrt(np.mean(samples[: count * size].reshape(count, size) ** 2, axis=1)) + 1e-9
-    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > floor_db)
-    return float(loud[0] * window_ms), float((loud[-1] + 1) * window_ms)
-
-
-async def speech_clip(tts: TtsEngine, text: str) -> Clip:
-    """`text` spoken by a voxhub TTS engine, at 16 kHz, trimmed to its speech."""
-    audio = resample(await synthesize_all(tts, text), RATE_HZ)
-    onset, end = speech_bounds_ms(audio)
-    trimmed = audio.slice_ms(onset, end)
-    return Clip(text, trimmed, 0.0, trimmed.duration_ms)
-
-
-# -- client -----------------------------------------------------------------------------------------
-
-
-class Receiver:
-    """Keeps every server message with the time it arrived; audio frames are logged as "audio"."""
-
-    def __init__(self, connection: websockets.ClientConnection) -> None:
-        self.connection = connection
-        self.log: list[tuple[float, str, dict[str, Any] | None]] = []
-        self._arrived = asyncio.Event()
-        self.closed = False
-
-    async def run(self) -> None:
-        try:
-            async for message in self.connection:
-                at = now()
-                if isinstance(message, bytes):
-                    self.log.append((at, "audio", None))
-                else:
-                    body = json.loads(message)
-                    self.log.append((at, body["type"], body))
-                self._arrived.set()
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.closed = True
-            self._arrived.set()
-
-    def times(self, kind: str, after: float = 0.0, **data: Any) -> list[float]:
-        """Arrival times of messages of `kind` after `after` whose data contain `data`."""
-        return [
-            at
-            for at, seen, body in self.log
-            if seen == kind
-            and at >= after
-            and (not data or all((body or {}).get("data", {}).get(k) == v for k, v in data.items()))
-        ]
-
-    def first(self, kind: str, after: float = 0.0, **data: Any) -> float | None:
-        found = self.times(kind, after, **data)
-        return found[0] if found else None
-
-    async def wait(self, kind: str, *, after: float = 0.0, count: int = 1, timeout: float = 30.0, **data: Any) -> float:
-        """Wait until `count` messages of `kind` arrived after `after`; the arrival time of the last one."""
-        async with asyncio.timeout(timeout):
-            while True:
-                found = self.times(kind, after, **data)
-                if len(found) >= count:
-                    return found[count - 1]
-                if self.closed:
-                    raise ConnectionError(f"connection closed while waiting for {kind}")
-                self._arrived.clear()
-                await self._arrived.wait()
-
-
-@dataclass
-class Utterance:
-    """Frames queued on a microphone; `sent_at[i]` is when frame i left."""
-
-    clip: Clip
-    sent_at: list[float] = field(default_factory=list)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def time_of(self, position_ms: float) -> float:
-        """When the frame holding the sample at `position_ms` was sent."""
-        return self.sent_at[min(int(position_ms // FRAME_MS), len(self.sent_at) - 1)]
-
-    @property
-    def onset_sent(self) -> float:
-        return self.time_of(self.clip.onset_ms)
-
-    @property
-    def end_sent(self) -> float:
-        return self.time_of(max(self.clip.end_ms - 1, 0))
-
-
-class Microphone:
-    """Sends a 20 ms frame every 20 ms, as a microphone would: queued speech, else silence.
-
-    `slip` is how far behind its schedule the sender fell (a server that stops reading pushes back here).
-    """
-
-    def __init__(self, connection: websockets.ClientConnection) -> None:
-        self.connection = connection
-        self._queue: deque[tuple[Utterance, int, bytes]] = deque()
-        self.slips: list[float] = []
-        self.frames_sent = 0
-
-    def say(self, clip: Clip) -> Utterance:
-        utterance = Utterance(clip)
-        self._queue.extend((utterance, index, frame) for index, frame in enumerate(clip.frames))
-        return utterance
-
-    async def run(self, started: float | None = None) -> None:
-        start = now() if started is None else started
-        index = 0
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while True:
-                due = start + index * FRAME_MS / 1000
-                delay = due - now()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if self._queue:
-                    utterance, position, frame = self._queue.popleft()
-                else:
-                    utterance, position, frame = None, 0, SILENCE_FRAME
-                sent = now()
-                self.slips.append(sent - due)
-                await self.connection.send(frame)
-                self.frames_sent += 1
-                if utterance is not None:
-                    utterance.sent_at.append(sent)
-                    if position == len(utterance.clip.frames) - 1:
-                        utterance.done.set()
-                index += 1
-
-
-@asynccontextmanager
-async def session(
-    base_url: str, query: str = "", path: str = "/ws", open_timeout: float = 60.0
-) -> AsyncIterator[tuple[websockets.ClientConnection, Receiver]]:
-    """A WebSocket conversation with its receiver running; ready once `session_started` came."""
-    async with websockets.connect(
-        ws_url(base_url, query, path), max_queue=None, open_timeout=open_timeout, ping_interval=None
-    ) as connection:
-        receiver = Receiver(connection)
-        task = asyncio.create_task(receiver.run())
-        try:
-            await receiver.wait("session_started", timeout=open_timeout)
-            yield connection, receiver
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def send_event(connection: websockets.ClientConnection, kind: str, **data: Any) -> float:
-    """Send a JSON client message; returns when it left."""
-    sent = now()
-    await connection.send(json.dumps({"type": kind, "data": data}))
-    return sent
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+def table(headers: str | Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A markdown table; `headers` may be one string of names separated by "|"."""
+    names = headers.split("|") if isinstance(headers, str) else list(headers)
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)

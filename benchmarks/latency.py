@@ -1,6 +1,6 @@
 """End-of-speech latency and barge-in over the WebSocket protocol, against a server started in-process.
 
-    .venv/bin/python benchmarks/latency.py [--runs 2] [--barge-ins 5] [--set vad_stop_secs=0.3]
+    .venv/bin/python benchmarks/latency.py [--runs 2] [--barge-ins 4] [--set vad_stop_secs=0.3]
 
 Synthesizes a few questions with voxhub's own TTS (hibari, resampled to 16 kHz), then for each question and
 run opens a conversation on `/ws` and streams it in real time, 20 ms frames, with silence before and after
@@ -14,10 +14,11 @@ final STT decode after the endpoint, the LLM up to the token that completes the 
 to its first chunk. Engine calls are timed by wrapping the live engine objects of the server's pool (same
 process, same clock); they still do all their work.
 
-Barge-in: each spoken turn is cut with an `interrupt` message once its audio flows, and separate turns ask
-for a long story and are cut by the user speaking over it. The stop time is from the interrupt (or the
-first sample of the barging speech) to the later of the `interrupted` event and the last audio frame of the
-old turn. Writes `docs/img/latency.png` (`--plot`).
+Barge-in: each spoken turn is cut with an `interrupt` message once its audio flows (a short answer), and
+`--barge-ins` times a long story is asked for and cut, once by an `interrupt` message and once by the user
+speaking over it. The stop time runs from the interrupt (or the first sample of the barging speech) to the
+later of the `interrupted` event and the last audio frame of the old turn. `--set setting=value` changes a
+server setting (e.g. `vad_stop_secs=0.3`). Writes `docs/img/latency.png` (`--plot`).
 """
 
 from __future__ import annotations
@@ -33,22 +34,9 @@ from typing import Any
 
 import httpx
 
-from harness import (
-    Clip,
-    EngineCall,
-    EngineClock,
-    Microphone,
-    Receiver,
-    bench_settings,
-    ms,
-    now,
-    pct,
-    send_event,
-    serve_in_process,
-    session,
-    speech_clip,
-    table,
-)
+from client import Clip, Microphone, Receiver, send_event, session, speech_clip
+from harness import EngineClock, bench_settings, ms, now, pct, serve_in_process, table
+from plot import stacked_turns
 from voxhub.engines.pool import EnginePool
 
 QUESTIONS = (
@@ -67,25 +55,36 @@ TARGET_FIRST_AUDIO_SECS = 0.5
 TARGET_BARGE_IN_SECS = 0.15
 
 
+NAN = float("nan")
+
+
 @dataclass
 class Turn:
+    """One spoken question: client arrival times, and the engine time found on its critical path."""
+
     question: str
     end_of_speech: float
     speech_stopped: float | None
     final: float | None
     first_text: float | None
     first_audio: float | None
-    transcript: str
-    stt_path: float = float("nan")
-    llm_first_token: float = float("nan")
-    llm_first_sentence: float = float("nan")
-    tts_first_chunk: float = float("nan")
+    transcript: str = ""
+    # Whole engine calls, wherever they fell:
+    llm_first_token: float = NAN
+    llm_first_sentence: float = NAN  # to the token that completed the first sentence
+    tts_first_chunk: float = NAN
+    speculative: bool = False  # the answer's LLM call started before the endpoint
+    # The parts of them after the endpoint, which are what the user waits for:
+    stt_path: float = NAN
+    llm_token_path: float = NAN
+    llm_sentence_path: float = NAN
+    tts_path: float = NAN
     interrupt_sent: float | None = None
     interrupted: float | None = None
     last_old_audio: float | None = None
 
     def since_end(self, at: float | None) -> float:
-        return float("nan") if at is None else at - self.end_of_speech
+        return NAN if at is None else at - self.end_of_speech
 
     @property
     def endpointing(self) -> float:
@@ -93,67 +92,79 @@ class Turn:
 
     @property
     def overhead_to_audio(self) -> float:
-        """Endpoint → first audio, less the engine time on the path."""
+        """Endpoint → first audio, less the engine time after the endpoint."""
         if self.speech_stopped is None or self.first_audio is None:
-            return float("nan")
-        return (self.first_audio - self.speech_stopped) - (
-            self.stt_path + self.llm_first_sentence + self.tts_first_chunk
-        )
+            return NAN
+        engines = self.stt_path + self.llm_sentence_path + self.tts_path
+        return (self.first_audio - self.speech_stopped) - engines
 
     @property
     def overhead_to_text(self) -> float:
         if self.speech_stopped is None or self.first_text is None:
-            return float("nan")
-        return (self.first_text - self.speech_stopped) - (self.stt_path + self.llm_first_token)
+            return NAN
+        return (self.first_text - self.speech_stopped) - (self.stt_path + self.llm_token_path)
 
     @property
     def stop_time(self) -> float:
         if self.interrupt_sent is None or self.interrupted is None:
-            return float("nan")
+            return NAN
         return max(self.interrupted, self.last_old_audio or 0.0) - self.interrupt_sent
 
 
 @dataclass
 class BargeIn:
-    onset: float
+    """A long answer cut short: by an `interrupt` message, or by the user speaking over it."""
+
+    by_speech: bool
+    trigger: float  # the interrupt left, or the first sample of barging speech
     speech_started: float | None
     interrupted: float | None
     last_old_audio: float | None
 
     @property
     def detection(self) -> float:
-        return float("nan") if self.speech_started is None else self.speech_started - self.onset
+        return float("nan") if self.speech_started is None else self.speech_started - self.trigger
 
     @property
-    def reaction(self) -> float:
-        if self.speech_started is None or self.interrupted is None:
-            return float("nan")
-        return self.interrupted - self.speech_started
+    def to_event(self) -> float:
+        return float("nan") if self.interrupted is None else self.interrupted - self.trigger
 
     @property
     def stop_time(self) -> float:
         if self.interrupted is None:
             return float("nan")
-        return max(self.interrupted, self.last_old_audio or 0.0) - self.onset
+        return max(self.interrupted, self.last_old_audio or 0.0) - self.trigger
+
+
+def after(start: float, end: float, since: float) -> float:
+    """How much of [start, end] lies after `since`."""
+    return max(0.0, end - max(start, since))
 
 
 def attribute_engine_time(turn: Turn, clock: EngineClock, started: float, ended: float) -> None:
-    """Fill in the engine time of `turn` on its critical path from the calls recorded during it."""
-    if turn.speech_stopped is None or turn.final is None:
+    """Find the engine calls on `turn`'s critical path: the final decode, the answer's LLM call, its first TTS."""
+    endpoint, answered = turn.speech_stopped, turn.first_audio
+    if endpoint is None or turn.final is None or answered is None:
         return
     decodes = [c for c in clock.between("stt", started, ended) if not c.cancelled and c.end <= turn.final]
     if decodes:
         final = max(decodes, key=lambda call: call.end)
-        turn.stt_path = max(0.0, final.end - max(final.start, turn.speech_stopped))
-    llm = next((c for c in clock.between("llm", turn.final - 0.5, ended) if c.outputs), None)
-    tts: EngineCall | None = next((c for c in clock.between("tts", turn.final, ended) if c.outputs), None)
-    if llm is not None:
-        turn.llm_first_token = llm.outputs[0] - llm.start
-        if tts is not None:
-            completing = [t for t in llm.outputs if t <= tts.start]
-            turn.llm_first_sentence = (completing[-1] if completing else llm.outputs[0]) - llm.start
+        turn.stt_path = after(final.start, final.end, endpoint)
+    # The call that answered: the last one started before the first audio (a retracted guess came earlier).
+    answers = [c for c in clock.between("llm", started, answered) if c.outputs and c.outputs[0] <= answered]
+    if not answers:
+        return
+    llm = answers[-1]
+    tts = next((c for c in clock.between("tts", llm.start, answered) if c.outputs), None)
+    turn.speculative = llm.start < endpoint
+    turn.llm_first_token = llm.outputs[0] - llm.start
+    turn.llm_token_path = after(llm.start, llm.outputs[0], endpoint)
     if tts is not None:
+        completing = [t for t in llm.outputs if t <= tts.start] or llm.outputs[:1]
+        turn.llm_first_sentence = completing[-1] - llm.start
+        turn.llm_sentence_path = after(llm.start, completing[-1], endpoint)
         turn.tts_first_chunk = tts.outputs[0] - tts.start
+        turn.tts_path = after(tts.start, tts.outputs[0], endpoint)
 
 
 def old_audio_after(receiver: Receiver, after: float) -> float | None:
@@ -173,7 +184,7 @@ async def spoken_turn(base_url: str, clip: Clip, clock: EngineClock) -> Turn:
         try:
             await utterance.done.wait()
             end = utterance.end_sent
-            await receiver.wait("audio", after=end, count=AUDIO_PIECES_BEFORE_INTERRUPT, timeout=30)
+            await receiver.wait("audio", after=end, count=AUDIO_PIECES_BEFORE_INTERRUPT, timeout_secs=30)
             turn = Turn(
                 clip.text,
                 end,
@@ -187,7 +198,9 @@ async def spoken_turn(base_url: str, clip: Clip, clock: EngineClock) -> Turn:
             turn.transcript = finals[-1]["data"]["text"] if finals else ""
             if receiver.first("response", end) is None:  # still answering: cut it short
                 turn.interrupt_sent = await send_event(connection, "interrupt")
-                turn.interrupted = await receiver.wait("interrupted", after=turn.interrupt_sent, timeout=10)
+                turn.interrupted = await receiver.wait(
+                    "interrupted", after=turn.interrupt_sent, timeout_secs=10
+                )
                 await asyncio.sleep(STRAGGLER_SECS)
                 turn.last_old_audio = old_audio_after(receiver, turn.interrupt_sent)
         finally:
@@ -196,24 +209,30 @@ async def spoken_turn(base_url: str, clip: Clip, clock: EngineClock) -> Turn:
     return turn
 
 
-async def speech_barge_in(base_url: str, clip: Clip) -> BargeIn:
+async def long_answer_cut(base_url: str, clip: Clip | None) -> BargeIn:
+    """Ask for a long story; once its audio flows, cut it with `clip` spoken, or an `interrupt` if None."""
     async with session(base_url) as (connection, receiver):
         microphone = Microphone(connection)
         sender = asyncio.create_task(microphone.run())
         try:
             asked = await send_event(connection, "text_message", text=LONG_ANSWER)
-            await receiver.wait("audio", after=asked, count=2 * AUDIO_PIECES_BEFORE_INTERRUPT, timeout=60)
-            utterance = microphone.say(clip)
-            while not utterance.sent_at:
-                await asyncio.sleep(0.005)
-            onset = utterance.onset_sent
-            interrupted = await receiver.wait("interrupted", after=onset - 0.1, timeout=10)
+            await receiver.wait(
+                "audio", after=asked, count=2 * AUDIO_PIECES_BEFORE_INTERRUPT, timeout_secs=60
+            )
+            if clip is None:
+                trigger = await send_event(connection, "interrupt")
+            else:
+                utterance = microphone.say(clip)
+                await utterance.started.wait()
+                trigger = utterance.onset_sent
+            interrupted = await receiver.wait("interrupted", after=trigger - 0.1, timeout_secs=15)
             await asyncio.sleep(STRAGGLER_SECS)
             return BargeIn(
-                onset,
-                receiver.first("speech_started", onset - 0.1),
+                clip is not None,
+                trigger,
+                receiver.first("speech_started", trigger - 0.1),
                 interrupted,
-                old_audio_after(receiver, onset),
+                old_audio_after(receiver, trigger),
             )
         finally:
             sender.cancel()
@@ -246,41 +265,58 @@ def report(turns: list[Turn], barge_ins: list[BargeIn], server_metrics: dict[str
             ],
         )
     )
-    print("\nWhere end of speech → first audio goes (engine time on the critical path, timed in the engines):\n")
+    speculative = sum(t.speculative for t in turns)
+    print(
+        "\nWhere end of speech → first audio goes (engine calls timed inside the engines; "
+        f"the answer started before the endpoint in {speculative} of {len(turns)} turns):\n"
+    )
     print(
         table(
             ["part", "p50 ms", "p95 ms", "n", ""],
             [
-                row("endpointing wait (VAD silence)", [t.endpointing for t in turns]),
+                row("endpointing wait (end of speech → `speech_stopped`)", [t.endpointing for t in turns]),
                 row("STT final decode, after the endpoint", [t.stt_path for t in turns]),
-                row("LLM to first token", [t.llm_first_token for t in turns]),
-                row("LLM to the token ending the first sentence", [t.llm_first_sentence for t in turns]),
-                row("TTS to first chunk", [t.tts_first_chunk for t in turns]),
-                row("server overhead → first audio (rest)", [t.overhead_to_audio for t in turns]),
-                row("server overhead → first text (rest)", [t.overhead_to_text for t in turns]),
+                row("LLM to the first sentence, after the endpoint", [t.llm_sentence_path for t in turns]),
+                row("TTS to its first chunk, after the endpoint", [t.tts_path for t in turns]),
+                row("**server overhead → first audio** (the rest)", [t.overhead_to_audio for t in turns]),
+                row("server overhead → first text (the rest)", [t.overhead_to_text for t in turns]),
+                row("(whole call) LLM to first token", [t.llm_first_token for t in turns]),
+                row(
+                    "(whole call) LLM to the token ending the first sentence",
+                    [t.llm_first_sentence for t in turns],
+                ),
+                row("(whole call) TTS to first chunk", [t.tts_first_chunk for t in turns]),
             ],
         )
     )
-    print("\nBarge-in:\n")
+    by_message = [b for b in barge_ins if not b.by_speech]
+    by_speech = [b for b in barge_ins if b.by_speech]
+    short = [t for t in turns if t.interrupt_sent is not None]
+    target = f"≤ {1000 * TARGET_BARGE_IN_SECS:.0f}"
+    print(
+        "\nBarge-in (audio stopped = the later of `interrupted` and the last audio frame of the old turn):\n"
+    )
     print(
         table(
             ["", "p50 ms", "p95 ms", "n", "target"],
             [
-                row("`interrupt` → `interrupted` event", [t.interrupted - t.interrupt_sent for t in turns if t.interrupted and t.interrupt_sent]),
                 row(
-                    "`interrupt` → audio stopped (later of event, last old frame)",
-                    [t.stop_time for t in turns],
-                    f"≤ {1000 * TARGET_BARGE_IN_SECS:.0f}",
+                    "short answer: `interrupt` → `interrupted`",
+                    [t.interrupted - t.interrupt_sent for t in short if t.interrupted and t.interrupt_sent],
                 ),
-                row("speech onset → `speech_started` (VAD start)", [b.detection for b in barge_ins]),
-                row("`speech_started` → `interrupted`", [b.reaction for b in barge_ins]),
-                row("speech onset → audio stopped", [b.stop_time for b in barge_ins]),
+                row("short answer: `interrupt` → audio stopped", [t.stop_time for t in short], target),
+                row("long answer: `interrupt` → `interrupted`", [b.to_event for b in by_message]),
+                row("long answer: `interrupt` → audio stopped", [b.stop_time for b in by_message], target),
+                row("long answer: speech onset → `speech_started`", [b.detection for b in by_speech]),
+                row("long answer: speech onset → `interrupted`", [b.to_event for b in by_speech]),
+                row("long answer: speech onset → audio stopped", [b.stop_time for b in by_speech]),
             ],
         )
     )
-    late = [t for t in turns if t.last_old_audio and t.interrupted and t.last_old_audio > t.interrupted]
-    late_speech = [b for b in barge_ins if b.last_old_audio and b.interrupted and b.last_old_audio > b.interrupted]
-    print(f"\nold-turn audio after `interrupted`: {len(late)} interrupt turns, {len(late_speech)} speech barge-ins")
+    late = sum(
+        1 for b in barge_ins if b.last_old_audio and b.interrupted and b.last_old_audio > b.interrupted
+    )
+    print(f"\nbarge-ins with old-turn audio after `interrupted`: {late} of {len(barge_ins)}")
     print("\nThe server's own latency metrics (GET /api/v1/metrics, all turns of this run):\n")
     latency = server_metrics.get("latency_ms", {})
     print(
@@ -292,35 +328,17 @@ def report(turns: list[Turn], barge_ins: list[BargeIn], server_metrics: dict[str
 
 
 def plot(turns: list[Turn], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     done = [t for t in turns if t.first_audio is not None and t.overhead_to_audio == t.overhead_to_audio]
     parts = [
-        ("endpointing wait", [t.endpointing for t in done], "#c7c7c7"),
-        ("STT after endpoint", [t.stt_path for t in done], "#1f77b4"),
-        ("LLM to first sentence", [t.llm_first_sentence for t in done], "#ff7f0e"),
-        ("TTS first chunk", [t.tts_first_chunk for t in done], "#2ca02c"),
-        ("server overhead", [t.overhead_to_audio for t in done], "#d62728"),
+        ("endpointing wait", [t.endpointing for t in done]),
+        ("STT after endpoint", [t.stt_path for t in done]),
+        ("LLM to first sentence", [t.llm_sentence_path for t in done]),
+        ("TTS first chunk", [t.tts_path for t in done]),
+        ("server overhead", [t.overhead_to_audio for t in done]),
     ]
-    figure, axes = plt.subplots(figsize=(9, 0.35 * len(done) + 1.6))
-    left = [0.0] * len(done)
     labels = [f"{i + 1}. {t.question[:32]}" for i, t in enumerate(done)]
-    for name, values, colour in parts:
-        widths = [1000 * max(v, 0.0) for v in values]
-        axes.barh(labels, widths, left=left, color=colour, label=name)
-        left = [a + b for a, b in zip(left, widths, strict=True)]
-    axes.axvline(1000 * TARGET_FIRST_AUDIO_SECS, color="black", linestyle="--", linewidth=1, label="target 500 ms")
-    axes.invert_yaxis()
-    axes.set_xlabel("ms from end of speech to first response audio byte")
-    axes.set_title("Spoken turns over the WebSocket, one at a time (2 cores, embedded engines)")
-    axes.legend(loc="lower right", fontsize=8)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    print(f"\nplot: {path}")
+    title = "Where end of speech → first audio goes, per spoken turn (2 cores)"
+    stacked_turns(labels, parts, TARGET_FIRST_AUDIO_SECS, title, path)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -359,30 +377,34 @@ async def main(args: argparse.Namespace) -> None:
                         except (TimeoutError, ConnectionError) as exc:
                             print(f"run {run + 1}: {clip.text!r} got no answer ({exc!r})", file=sys.stderr)
                 for _ in range(args.barge_ins):
-                    try:
-                        barge_ins.append(await speech_barge_in(url, stop_clip))
-                    except (TimeoutError, ConnectionError) as exc:
-                        print(f"barge-in failed: {exc!r}", file=sys.stderr)
+                    for cut in (None, stop_clip):
+                        try:
+                            barge_ins.append(await long_answer_cut(url, cut))
+                        except (TimeoutError, ConnectionError) as exc:
+                            print(f"barge-in got no `interrupted` ({exc!r})", file=sys.stderr)
                 async with httpx.AsyncClient(base_url=url) as http:
                     server_metrics = (await http.get("/api/v1/metrics")).json()
         finally:
             await pool.aclose()
-    print(f"\nquestions spoken by {args.speech_engine}, {statistics.mean(c.audio.duration_secs for c in clips):.1f} s on average")
+    mean_secs = statistics.mean(clip.audio.duration_secs for clip in clips)
+    print(f"\nquestions spoken by {args.speech_engine}, {mean_secs:.1f} s of speech on average")
     report(turns, barge_ins, server_metrics)
     if args.plot:
-        plot(turns, args.plot)
+        plot(turns, Path(args.plot))
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2, help=f"passes over the {len(QUESTIONS)} questions")
-    parser.add_argument("--barge-ins", type=int, default=5, help="long answers cut by the user speaking")
+    parser.add_argument(
+        "--barge-ins", type=int, default=4, help="long answers cut by `interrupt`, and as many by speech"
+    )
     parser.add_argument("--speech-engine", default="hibari", help="voxhub TTS engine that says the questions")
     parser.add_argument("--config", type=Path, help="a voxhub YAML config (engines, models)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="SETTING=VALUE", help="override a server setting"
     )
-    parser.add_argument("--plot", type=Path, default=Path("docs/img/latency.png"), help="where to save the plot")
+    parser.add_argument("--plot", default="docs/img/latency.png", help='where to save the plot ("" for none)')
     parser.add_argument("--browser", action="store_true", help="measure through the web client")
     args = parser.parse_args()
     if args.browser:

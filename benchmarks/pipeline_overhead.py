@@ -98,6 +98,8 @@ def pipecat_available() -> bool:
 def pipecat_runner(lean: bool) -> Runner:
     """A runner for Pipecat's pipeline; imported here so voxhub's figures need no Pipecat."""
     from loguru import logger
+
+    logger.remove()  # Pipecat logs on import and per worker; those lines would be timed too
     from pipecat.frames.frames import EndFrame, InputAudioRawFrame
     from pipecat.pipeline.pipeline import Pipeline as PipecatPipeline
     from pipecat.pipeline.pipeline import PipelineSink
@@ -105,9 +107,7 @@ def pipecat_runner(lean: bool) -> Runner:
     from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
     from pipecat.workers.runner import WorkerRunner
 
-    logger.remove()  # its per-worker debug lines would be timed too
-
-    class PassThrough(FrameProcessor):  # type: ignore[misc]
+    class PassThrough(FrameProcessor):
         async def process_frame(self, frame: Any, direction: FrameDirection) -> None:
             await super().process_frame(frame, direction)
             await self.push_frame(frame, direction)
