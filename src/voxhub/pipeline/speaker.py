@@ -67,6 +67,8 @@ class SpeakerStage(Stage):
         elif isinstance(frame, InterruptFrame):
             await self._cancel(frame.turn_id)
             await push(frame)
+        elif self.forward_now is not None:
+            self.forward_now(frame)  # events overtake queued audio; waiting here would also delay interrupts
         else:
             await push(frame)
 

