@@ -81,7 +81,15 @@ class Conversation:
         )
         self.responder = ResponderStage(engines.llm, memory, mode, options.reply, timings=self.timings)
         self.speaker = SpeakerStage(engines.tts, options.voice, timings=self.timings)
-        self.output = OutputStage(send, memory, mode, lead_ms=options.output_lead_ms, timings=self.timings)
+        self.output = OutputStage(
+            send,
+            memory,
+            mode,
+            lead_ms=options.output_lead_ms,
+            # audio pauses at a speech onset until the VAD confirms the speech (then it is cut) or not
+            hush_ms=1000 * options.listening.start_secs + 150.0,
+            timings=self.timings,
+        )
         self._pipeline = Pipeline(
             [self.listener, self.responder, self.speaker, self.output],
             _discard,

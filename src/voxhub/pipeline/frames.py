@@ -184,5 +184,13 @@ class InterruptFrame(UrgentFrame):
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechOnsetFrame(UrgentFrame):
+    """The VAD heard the first frames of what may be speech: the output holds its audio until the speech is
+    confirmed (an interrupt follows) or turns out to be noise (playback resumes)."""
+
+    timestamp_ms: float
+
+
+@dataclass(frozen=True, slots=True)
 class EndFrame(UrgentFrame):
     """The conversation is over; stages stop."""

@@ -30,6 +30,7 @@ from voxhub.pipeline.frames import (
     ErrorFrame,
     Frame,
     RetractFrame,
+    SpeechOnsetFrame,
     SpeechStartedFrame,
     SpeechStoppedFrame,
     TentativeTranscriptFrame,
@@ -40,6 +41,7 @@ from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
 
 RATE_HZ = 16000
+_ONSET_AFTER_QUIET_FRAMES = 8  # ~250 ms of quiet before a speech frame makes it an onset
 _BYTES_PER_MS = RATE_HZ * 2 // 1000
 Activation = Literal["vad", "wake_word", "push_to_talk"]
 
@@ -58,10 +60,10 @@ class ListeningOptions:
     language: str | None = None
     partial_interval_ms: float = 400.0
     # VAD ends speech before soft word endings ("France" loses its "s"): decode this much more on each side.
-    decode_padding_ms: float = 150.0
+    decode_padding_ms: float = 100.0
     # The final decode starts this far into a pause, before the endpoint is certain; wasted if speech resumes.
     # Not sooner than the padding, so the speculative decode hears the same tail as a late one would.
-    speculate_after_ms: float = 150.0
+    speculate_after_ms: float = 100.0
 
 
 @dataclass(slots=True)
@@ -174,6 +176,11 @@ class ListenerStage(Stage):
                 self._on_wake(detection.wake_word, detection.confidence, detection.timestamp_ms)
         for vad_frame in ears.frames.frames(pcm):
             speech = ears.vad.is_speech(vad_frame)
+            onset = (
+                speech and self._silent_frames >= _ONSET_AFTER_QUIET_FRAMES and not ears.segmenter.speaking
+            )
+            if onset and (self.options.activation == "vad" or self._position_ms <= self._listening_until_ms):
+                self._emit(SpeechOnsetFrame(self._position_ms))
             for event in ears.segmenter.push(speech):
                 self._on_segment_event(event)
             self._track_pause(speech)

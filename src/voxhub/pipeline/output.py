@@ -14,6 +14,7 @@ from voxhub.pipeline.frames import (
     InterruptFrame,
     ResponseDeltaFrame,
     ResponseFrame,
+    SpeechOnsetFrame,
     SpeechStoppedFrame,
     TurnDoneFrame,
 )
@@ -37,6 +38,7 @@ class OutputStage(Stage):
         mode: ModeState,
         *,
         lead_ms: float = 300.0,
+        hush_ms: float = 350.0,
         timings: TurnTimings | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -44,6 +46,8 @@ class OutputStage(Stage):
         self.memory = memory
         self.mode = mode
         self._lead_secs = lead_ms / 1000
+        self._hush_secs = hush_ms / 1000
+        self._hush_until = 0.0  # after a speech onset, audio waits this long for the interrupt
         self._timings = timings or TurnTimings()
         self._clock = clock
         self._playout_end = 0.0  # when the audio sent so far finishes playing, on `clock`
@@ -88,6 +92,9 @@ class OutputStage(Stage):
                 self._timings.turn_finished(frame.turn_id)
         elif isinstance(frame, InterruptFrame):
             await self._interrupted(frame)
+        elif isinstance(frame, SpeechOnsetFrame):
+            if self._playout_end > self._clock():  # only while an answer is playing
+                self._hush_until = self._clock() + self._hush_secs
         else:
             if isinstance(frame, SpeechStoppedFrame):
                 # Dated back to when the user stopped speaking (audio arrives in real time).
@@ -97,9 +104,9 @@ class OutputStage(Stage):
     async def _paced(self, frame: AudioOutFrame) -> bool:
         """Wait until the frame is due; False (and the frame put back) if an urgent frame came first."""
         now = self._clock()
-        ahead = self._playout_end - now
+        wait = max(self._playout_end - now - self._lead_secs, self._hush_until - now)
         assert self.inbox is not None
-        if ahead > self._lead_secs and await self.inbox.urgent_within(ahead - self._lead_secs):
+        if wait > 0 and await self.inbox.urgent_within(wait):
             self.inbox.unget(frame)
             return False
         duration = len(frame.pcm_s16le) / (2 * frame.sample_rate_hz)

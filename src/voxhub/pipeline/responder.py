@@ -40,6 +40,9 @@ class ReplyOptions:
     temperature: float = 0.0
 
 
+FIRST_CLAUSE_WORDS = 4  # speech may start at the first comma once this many words are written
+
+
 def new_turn_id() -> str:
     return "turn_" + uuid.uuid4().hex[:12]
 
@@ -136,7 +139,7 @@ class ResponderStage(Stage):
         await self.memory.wait_settled(previous)
         self.memory.begin(turn_id, text)
         messages = [ChatMessage("system", self.options.system_prompt), *self.memory.messages]
-        splitter = SentenceSplitter()
+        splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
         parts: list[str] = []
         started = time.perf_counter()
         try:
