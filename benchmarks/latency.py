@@ -17,7 +17,8 @@ process, same clock); they still do all their work.
 Barge-in: each spoken turn is cut with an `interrupt` message once its audio flows (a short answer), and
 `--barge-ins` times a long story is asked for and cut, once by an `interrupt` message and once by the user
 speaking over it. The stop time runs from the interrupt (or the first sample of the barging speech) to the
-later of the `interrupted` event and the last audio frame of the old turn. `--set setting=value` changes a
+last audio frame of the old turn (for an `interrupt` message: or the `interrupted` event, if later; speech
+pauses the audio at its onset, and `interrupted` follows once the VAD confirms it). `--set` changes a
 server setting (e.g. `vad_stop_secs=0.3`). Writes `docs/img/latency.png` (`--plot`).
 """
 
@@ -131,9 +132,10 @@ class BargeIn:
 
     @property
     def stop_time(self) -> float:
+        """Until the old answer's audio stopped arriving (the `interrupted` event may confirm it later)."""
         if self.interrupted is None:
             return float("nan")
-        return max(self.interrupted, self.last_old_audio or 0.0) - self.trigger
+        return max(self.trigger, self.last_old_audio or 0.0) - self.trigger
 
 
 def after(start: float, end: float, since: float) -> float:
@@ -294,7 +296,7 @@ def report(turns: list[Turn], barge_ins: list[BargeIn], server_metrics: dict[str
     short = [t for t in turns if t.interrupt_sent is not None]
     target = f"≤ {1000 * TARGET_BARGE_IN_SECS:.0f}"
     print(
-        "\nBarge-in (audio stopped = the later of `interrupted` and the last audio frame of the old turn):\n"
+        "\nBarge-in (audio stopped = the old turn's last audio frame; for `interrupt`, or `interrupted` if later):\n"
     )
     print(
         table(
