@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -98,6 +99,9 @@ class Conversation:
         self._input_rate_hz = options.input_rate_hz
 
     async def start(self) -> None:
+        if self.mode.voice_input:
+            # Off the event loop: many sessions starting at once must not stall the ones already talking.
+            await asyncio.to_thread(self.listener.prepare)
         await self._pipeline.start()
 
     async def close(self) -> None:

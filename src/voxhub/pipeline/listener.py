@@ -124,6 +124,11 @@ class ListenerStage(Stage):
         self._finals: set[asyncio.Task[None]] = set()
         self._outbox: list[Frame] = []  # events found while hearing a chunk, pushed after it
 
+    def prepare(self) -> None:
+        """Make the VAD and wake state now (blocking, ~30 ms for Silero): call it from a worker thread."""
+        if self._ears is None:
+            self._open_ears()
+
     def _open_ears(self) -> _Ears:
         vad = self._vad_engine.create_stream(RATE_HZ)
         options = self.options
