@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     control_messages_per_sec: float = Field(
         20.0, gt=0, description="JSON control messages one connection may send per second (bursts of 2x)."
     )
+    wyoming_enabled: bool = Field(
+        True, description="Run the Wyoming server (Home Assistant's local voice protocol)."
+    )
+    wyoming_host: str | None = Field(None, description="Address of the Wyoming server; empty means `host`.")
+    wyoming_port: int = Field(10300, ge=1, le=65535, description="Port of the Wyoming server.")
+    wyoming_zeroconf: bool = Field(
+        False, description="Advertise the Wyoming server as `_wyoming._tcp.local.`."
+    )
     database_url: str | None = Field(
         None, description="Where sessions and history live; empty means SQLite at `<data_dir>/voxhub.db`."
     )

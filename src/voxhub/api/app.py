@@ -6,7 +6,7 @@ import importlib
 import importlib.util
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -31,7 +31,29 @@ logger = logging.getLogger(__name__)
 
 # (module, needs the bearer-token dependency): WebSocket routes check the token themselves, since a
 # handshake can carry it only as a query parameter from a browser.
-_OPTIONAL_ROUTERS = (("voxhub.api.routes.conversation", True), ("voxhub.api.websocket", False))
+_OPTIONAL_ROUTERS = (
+    ("voxhub.api.routes.conversation", True),
+    ("voxhub.api.websocket", False),
+    ("voxhub.protocols.openai_http", True),
+)
+# Protocol servers on their own ports, started and stopped with the app: a module with
+# `async def start(state: ServerState) -> Callable[[], Awaitable[None]]` (returns its stop function).
+_SIDE_SERVERS = ("voxhub.protocols.wyoming.server",)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package is missing
+        return False
+
+
+def _side_server_starters() -> list[Callable[[ServerState], Awaitable[Callable[[], Awaitable[None]]]]]:
+    return [
+        importlib.import_module(name).start
+        for name in _SIDE_SERVERS
+        if _module_exists(name)
+    ]
 
 
 def database_path(settings: Settings) -> Path:
@@ -69,6 +91,7 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
             metrics = Metrics(settings, tracker, lambda: manager.active_count)
             app.state.voxhub = ServerState(settings, pool, manager, tracker, metrics, started_at=time.time())
             manager.start_cleanup()
+            stops = [await start(app.state.voxhub) for start in _side_server_starters()]
             logger.info(
                 "voxhub ready",
                 extra={
@@ -80,6 +103,8 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
             try:
                 yield
             finally:
+                for stop in reversed(stops):
+                    await stop()
                 await manager.stop_cleanup()
         finally:
             if engines is None and pool is not None:
@@ -117,7 +142,7 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
         app.include_router(module.router, dependencies=authorized)
     # The lead owns the conversation routes and the WebSocket endpoints; they join once their modules exist.
     for module_name, protected in _OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(module_name) is not None:
+        if _module_exists(module_name):
             router = importlib.import_module(module_name).router
             app.include_router(router, dependencies=authorized if protected else None)
     return app

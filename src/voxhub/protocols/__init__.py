@@ -1,0 +1,1 @@
+"""Adapters that let existing clients talk to voxhub: OpenAI-compatible HTTP, Wyoming, seed routes."""
