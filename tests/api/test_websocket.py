@@ -253,3 +253,14 @@ async def test_a_session_resumed_by_id_gives_the_llm_the_earlier_turns(
         ("assistant", double.state.reply),
         ("user", "What is my name?"),
     ]
+
+
+async def test_a_config_update_that_changes_the_voice_engine_keeps_the_session_talking(base_url: str) -> None:
+    async with connect(base_url, "voice_input=false&text_output=false") as client:
+        await client.send("config_update", tts_engine="espeak", system_prompt="Answer in five words.")
+        updated = await client.until("config_updated")
+        await client.send("text_message", text="Say hello.")
+        started = await client.until("audio_start")
+
+    assert updated["data"]["config"]["tts_engine"] == "espeak"
+    assert started["data"]["sample_rate_hz"] == 22050  # espeak's rate, not hibari's 24 kHz

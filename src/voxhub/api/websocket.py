@@ -129,7 +129,7 @@ class _Connection:
             session = await manager.get_or_create(session_id)
         return await manager.update(session.id, changes) if changes else session
 
-    async def _open(self) -> None:
+    async def _open(self, *, announce: bool = True) -> None:
         assert self.session is not None
         self.conversation = await open_conversation(
             self.session,
@@ -140,6 +140,8 @@ class _Connection:
             metrics=self.state.metrics,
             input_rate_hz=self.input_rate_hz,
         )
+        if not announce:
+            return
         tts = await self.state.engines.get("tts", self.session.config.tts_engine)
         await self._send_json(
             event(
@@ -247,13 +249,14 @@ class _Connection:
         assert self.session is not None
         self.session = await self.state.sessions.update(self.session.id, changes)
         if _REBUILD_KEYS & changes.keys():
+            # New engines, profile, language or voice: the pipeline is built again (history carries over).
             await self.conversation.close()
             self.conversation = None
-            await self._open()
-            return
-        if "mode" in changes:
-            await self.conversation.change_mode(self.session.config.mode.to_dict())
-        self.conversation.update_reply(reply_options(self.session, self.settings))
+            await self._open(announce=False)
+        else:
+            if "mode" in changes:
+                await self.conversation.change_mode(self.session.config.mode.to_dict())
+            self.conversation.update_reply(reply_options(self.session, self.settings))
         await self._send_json(
             event("config_updated", self.session.id, {"config": self.session.config.to_dict()})
         )
