@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from voxhub.config import Settings, load_settings
+from voxhub.engines.pool import EnginePool
+
+# Every test app would otherwise bind the Wyoming server's fixed port 10300; tests of it turn it on with a
+# free port of their own.
+os.environ.setdefault("VOXHUB_WYOMING_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +32,11 @@ def settings(tmp_path: Path, models_dir: Path) -> Settings:
 def session_settings(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Settings:
     """Default settings shared by a whole test session (for engines loaded once)."""
     return load_settings(data_dir=tmp_path_factory.mktemp("data"), models_dir=models_dir)
+
+
+@pytest.fixture(scope="session")
+async def engine_pool(session_settings: Settings) -> AsyncIterator[EnginePool]:
+    """The configured engines, loaded once (about 2 s) and shared by every app and conversation in the run."""
+    pool = await EnginePool.load(session_settings)
+    yield pool
+    await pool.aclose()

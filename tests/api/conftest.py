@@ -31,14 +31,6 @@ class Server:
 ServeFactory = Callable[..., AbstractAsyncContextManager[Server]]
 
 
-@pytest.fixture(scope="session")
-async def engine_pool(session_settings: Settings) -> AsyncIterator[EnginePool]:
-    """The configured engines, loaded once (about 2 s) and handed to every app."""
-    pool = await EnginePool.load(session_settings)
-    yield pool
-    await pool.aclose()
-
-
 @pytest.fixture
 def serve(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> ServeFactory:
     """`async with serve(setting=value, ...) as server:` runs an app (start-up and shutdown included)."""

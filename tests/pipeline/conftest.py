@@ -11,6 +11,7 @@ import pytest
 from voxhub.audio import PcmAudio
 from voxhub.config import Settings
 from voxhub.engines.loader import Engines
+from voxhub.engines.pool import EnginePool
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.frames import Frame
 from voxhub.pipeline.listener import ListeningOptions
@@ -20,10 +21,15 @@ from voxhub.pipeline.responder import ReplyOptions
 
 
 @pytest.fixture(scope="session")
-async def engines(session_settings: Settings) -> AsyncIterator[Engines]:
-    loaded = await Engines.load(session_settings)
-    yield loaded
-    await loaded.aclose()
+async def engines(engine_pool: EnginePool) -> Engines:
+    """The run's shared engines, as the pipeline takes them."""
+    return Engines(
+        vad=await engine_pool.get("vad"),
+        wake=await engine_pool.get("wake"),
+        stt=await engine_pool.get("stt"),
+        tts=await engine_pool.get("tts"),
+        llm=await engine_pool.get("llm"),
+    )
 
 
 @dataclass

@@ -49,11 +49,7 @@ def _module_exists(name: str) -> bool:
 
 
 def _side_server_starters() -> list[Callable[[ServerState], Awaitable[Callable[[], Awaitable[None]]]]]:
-    return [
-        importlib.import_module(name).start
-        for name in _SIDE_SERVERS
-        if _module_exists(name)
-    ]
+    return [importlib.import_module(name).start for name in _SIDE_SERVERS if _module_exists(name)]
 
 
 def database_path(settings: Settings) -> Path:

@@ -1,0 +1,82 @@
+"""handle: a `transcript` is one conversation turn of a voxhub session; the answer comes back `handled`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from wyoming.asr import Transcript
+from wyoming.event import Event
+from wyoming.handle import Handled, NotHandled
+
+from voxhub.errors import InputError, VoxhubError
+from voxhub.pipeline.frames import ErrorFrame, Frame, ResponseFrame
+from voxhub.sessions.live import open_conversation
+from voxhub.sessions.manager import Session
+from voxhub.sessions.models import Mode, SessionConfig
+
+if TYPE_CHECKING:
+    from voxhub.api.state import ServerState
+
+logger = logging.getLogger(__name__)
+TURN_TIMEOUT_SECS = 120.0
+# A session begun here talks in text: Home Assistant speaks the answer with its own TTS.
+_TEXT_SESSION = SessionConfig(mode=Mode(voice_input=False, voice_output=False))
+
+
+class _Answer:
+    """Waits for the turn's committed answer, or its failure."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.text: str | None = None
+        self.error: str | None = None
+
+    async def send(self, frame: Frame) -> None:
+        if isinstance(frame, ResponseFrame):
+            self.text = frame.text
+            self.done.set()
+        elif isinstance(frame, ErrorFrame):
+            self.error = frame.message
+            self.done.set()
+
+
+async def handle_transcript(state: ServerState, transcript: Transcript) -> Event:
+    """Run the turn on the session named by `context.conversation_id` (a new one if none or unknown)."""
+    context = transcript.context if isinstance(transcript.context, dict) else {}
+    conversation_id = context.get("conversation_id")
+    try:
+        session = await _session(state, conversation_id if isinstance(conversation_id, str) else None)
+        reply_context = {**context, "conversation_id": session.id}
+        answer = _Answer()
+        conversation = await open_conversation(
+            session,
+            state.sessions,
+            state.engines,
+            state.settings,
+            send=answer.send,
+            metrics=state.metrics,
+            paced=False,
+        )
+        try:
+            await conversation.change_mode({"voice_output": False, "text_output": True})
+            await conversation.push_text(transcript.text)
+            await asyncio.wait_for(answer.done.wait(), TURN_TIMEOUT_SECS)
+        finally:
+            await conversation.close()
+    except (VoxhubError, TimeoutError) as exc:
+        message = exc.message if isinstance(exc, VoxhubError) else "the answer took too long"
+        logger.warning("wyoming handle failed", extra={"error": message})
+        return NotHandled(text=message, context=context or None).event()
+    if answer.text is None:
+        return NotHandled(text=answer.error or "no answer", context=reply_context).event()
+    return Handled(text=answer.text, context=reply_context).event()
+
+
+async def _session(state: ServerState, conversation_id: str | None) -> Session:
+    try:
+        return await state.sessions.get_or_create(conversation_id, _TEXT_SESSION)
+    except InputError:
+        # An id voxhub cannot use as a session id: a new session, whose id the answer's context carries.
+        return await state.sessions.get_or_create(None, _TEXT_SESSION)
