@@ -35,6 +35,9 @@ _OPTIONAL_ROUTERS = (
     ("voxhub.api.routes.conversation", True),
     ("voxhub.api.websocket", False),
     ("voxhub.protocols.openai_http", True),
+    ("voxhub.protocols.compat", True),  # the earlier servers' HTTP routes
+    ("voxhub.protocols.compat_ws", False),  # their WebSocket routes (token checked per connection)
+    ("voxhub.protocols.realtime", False),  # OpenAI Realtime over WebSocket
 )
 # Protocol servers on their own ports, started and stopped with the app: a module with
 # `async def start(state: ServerState) -> Callable[[], Awaitable[None]]` (returns its stop function).
