@@ -53,8 +53,17 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     await serve(websocket, session_id, must_exist=True)
 
 
-async def serve(websocket: WebSocket, session_id: str | None, *, must_exist: bool = False) -> None:
-    """Run one client connection: admit it, bind its session, then relay until either side ends."""
+async def serve(
+    websocket: WebSocket,
+    session_id: str | None,
+    *,
+    must_exist: bool = False,
+    connection_class: type[_Connection] | None = None,
+) -> None:
+    """Run one client connection: admit it, bind its session, then relay until either side ends.
+
+    `connection_class` lets a compatibility protocol rename events (a `_Connection` subclass).
+    """
     state: ServerState = websocket.app.state.voxhub
     if not websocket_authorized(websocket, state.settings):
         await websocket.accept()
@@ -68,7 +77,7 @@ async def serve(websocket: WebSocket, session_id: str | None, *, must_exist: boo
         )
         await websocket.close(CLOSE_TRY_AGAIN_LATER, reason)
         return
-    connection = _Connection(websocket, state)
+    connection = (connection_class or _Connection)(websocket, state)
     try:
         await connection.run(session_id, must_exist)
     finally:
