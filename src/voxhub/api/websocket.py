@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import Message
 from starlette.websockets import WebSocketState
 
 from voxhub.api.auth import websocket_authorized
@@ -175,14 +176,9 @@ class _Connection:
         )
 
     async def _receive_loop(self) -> None:
-        timeout = self.settings.connection_timeout_secs
         while True:
-            try:
-                message = await asyncio.wait_for(self.websocket.receive(), timeout)
-            except TimeoutError:
-                await self.websocket.close(1001, f"no message for {timeout:g} s")
-                return
-            if message["type"] == "websocket.disconnect":
+            message = await receive_or_close(self.websocket, self.settings.connection_timeout_secs)
+            if message is None:
                 return
             try:
                 if message.get("bytes") is not None:
@@ -314,6 +310,16 @@ class MessageTooLarge(PayloadTooLargeError):
 class RateLimited(InputError):
     code = "rate_limited"
     status_code = 429
+
+
+async def receive_or_close(websocket: WebSocket, idle_timeout_secs: float) -> Message | None:
+    """The next client message; None once the client has gone or stayed silent too long (then closed)."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), idle_timeout_secs)
+    except TimeoutError:
+        await websocket.close(1001, f"no message for {idle_timeout_secs:g} s")
+        return None
+    return None if message["type"] == "websocket.disconnect" else message
 
 
 def _too_large(size: int, limit: int) -> MessageTooLarge:

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketState
 
 from voxhub.api.auth import websocket_authorized
 from voxhub.api.state import ServerState
+from voxhub.api.websocket import receive_or_close
 from voxhub.audio.base64_payload import decode_base64_audio, encode_base64_audio
 from voxhub.audio.resample import StreamResampler
 from voxhub.errors import VoxhubError
@@ -147,14 +148,9 @@ class _Realtime:
         self.conversation.update_reply(options)
 
     async def _receive_loop(self) -> None:
-        timeout = self.settings.connection_timeout_secs
         while True:
-            try:
-                message = await asyncio.wait_for(self.websocket.receive(), timeout)
-            except TimeoutError:
-                await self.websocket.close(1001, f"no message for {timeout:g} s")
-                return
-            if message["type"] == "websocket.disconnect":
+            message = await receive_or_close(self.websocket, self.settings.connection_timeout_secs)
+            if message is None:
                 return
             event_id: str | None = None
             try:
