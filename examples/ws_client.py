@@ -24,7 +24,9 @@ async def converse(url: str, wav: Path | None, text: str | None, out: Path) -> N
     if wav is not None:
         with wave.open(str(wav)) as reader:
             if reader.getnchannels() != 1 or reader.getsampwidth() != 2:
-                raise SystemExit("send a 16-bit mono WAV (e.g. `voxhub say ... -o q.wav` makes one at 24 kHz)")
+                raise SystemExit(
+                    "send a 16-bit mono WAV (e.g. `voxhub say ... -o q.wav` makes one at 24 kHz)"
+                )
             rate, pcm = reader.getframerate(), reader.readframes(reader.getnframes())
     async with websockets.connect(f"{url}?sample_rate={rate}") as socket:
         started = json.loads(await socket.recv())

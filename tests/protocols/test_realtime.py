@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from openai import AsyncOpenAI
@@ -217,3 +218,81 @@ async def test_the_openai_sdk_realtime_client_holds_a_text_turn(base_url: str) -
 
     assert status == "completed"
     assert "".join(deltas).strip()
+
+
+async def history_of(base_url: str, client: RealtimeClient) -> list[dict[str, Any]]:
+    session_id = client.received[0]["session"]["id"]
+    async with httpx.AsyncClient(base_url=base_url.replace("ws", "http", 1)) as http:
+        response = await http.get(f"/api/v1/sessions/{session_id}/history")
+    return response.json()["messages"]  # type: ignore[no-any-return]
+
+
+async def test_clear_drops_the_audio_not_yet_committed(base_url: str) -> None:
+    manual = {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+    }
+    dropped = espeak_speech("What is the capital of France?", sample_rate_hz=24000)
+    kept = espeak_speech("What is the capital of Italy?", sample_rate_hz=24000)
+    async with realtime(base_url) as client:
+        await client.send(manual)
+        await client.until("session.updated")
+        await client.send(
+            {"type": "input_audio_buffer.append", "audio": base64.b64encode(dropped.pcm_s16le).decode()}
+        )
+        await client.send({"type": "input_audio_buffer.clear"})
+        await client.until("input_audio_buffer.cleared")
+        await client.send(
+            {"type": "input_audio_buffer.append", "audio": base64.b64encode(kept.pcm_s16le).decode()}
+        )
+        await client.send({"type": "input_audio_buffer.commit"})
+        transcript = await client.until("conversation.item.input_audio_transcription.completed")
+
+    assert "italy" in transcript["transcript"].lower()
+    assert "france" not in transcript["transcript"].lower()
+
+
+async def test_deleting_a_committed_item_removes_it_from_the_history(base_url: str) -> None:
+    async with realtime(base_url) as client:
+        await client.send(TEXT_ONLY)
+        await client.until("session.updated")
+        done = await ask_in_text(client, "Say hello.")
+        answer_id = done["response"]["output"][0]["id"]
+        await client.send({"type": "conversation.item.delete", "item_id": answer_id})
+        deleted = await client.until("conversation.item.deleted")
+        history = await history_of(base_url, client)
+
+    assert deleted["item_id"] == answer_id
+    assert [message["role"] for message in history] == ["user"]
+
+
+async def test_truncating_an_interrupted_answer_keeps_only_the_words_heard(base_url: str) -> None:
+    item = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "Tell me a long story."}],
+    }
+    async with realtime(base_url) as client:
+        await client.send({"type": "conversation.item.create", "item": item})
+        await client.send({"type": "response.create"})
+        audio = b""
+        while len(audio) < 24000 * 2:  # a second of the answer has been sent
+            audio += base64.b64decode((await client.until("response.output_audio.delta"))["delta"])
+        await client.send({"type": "response.cancel"})
+        done = await client.until("response.done")
+        before = (await history_of(base_url, client))[-1]["content"]
+        answer_id = done["response"]["output"][0]["id"]
+        await client.send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": answer_id,
+                "content_index": 0,
+                "audio_end_ms": 500,
+            }
+        )
+        truncated = await client.until("conversation.item.truncated")
+        after = (await history_of(base_url, client))[-1]["content"]
+
+    assert truncated["audio_end_ms"] == 500
+    assert 0 < len(after.split()) < len(before.split())
+    assert before.startswith(after)

@@ -13,6 +13,7 @@ from voxhub.engines.vad.base import VadEngine
 from voxhub.engines.wake.base import WakeEngine
 from voxhub.errors import EmptyTextError, InputError
 from voxhub.pipeline.frames import (
+    AudioClearFrame,
     AudioEndFrame,
     AudioInFrame,
     Frame,
@@ -118,6 +119,10 @@ class Conversation:
     async def end_audio(self) -> None:
         """The user's utterance is over (push-to-talk release, or the end of an upload)."""
         await self._pipeline.push(AudioEndFrame())
+
+    async def clear_audio(self) -> None:
+        """Drop the audio not yet committed as an utterance (it is never transcribed nor answered)."""
+        await self._pipeline.push(AudioClearFrame())
 
     async def push_text(self, text: str) -> None:
         if not self.mode.text_input:

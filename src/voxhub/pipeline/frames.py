@@ -44,6 +44,11 @@ class AudioEndFrame(DataFrame):
     """The client says its utterance is over (push-to-talk, or a one-shot upload)."""
 
 
+@dataclass(frozen=True, slots=True)
+class AudioClearFrame(DataFrame):
+    """The client drops the audio it sent that has not become a transcript yet."""
+
+
 # -- what the listener heard ------------------------------------------------------------------------
 
 

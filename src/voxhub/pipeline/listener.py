@@ -25,6 +25,7 @@ from voxhub.engines.wake.base import WakeEngine, WakeStream
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
+    AudioClearFrame,
     AudioEndFrame,
     AudioInFrame,
     ErrorFrame,
@@ -158,6 +159,8 @@ class ListenerStage(Stage):
             self._hear(self._resampler.push(frame.pcm_s16le))
         elif isinstance(frame, AudioEndFrame):
             self._end_of_audio()
+        elif isinstance(frame, AudioClearFrame):
+            self._clear()
         else:
             await push(frame)
         while self._outbox:
@@ -251,6 +254,19 @@ class ListenerStage(Stage):
             self._segment_start_ms = None
         self._emit(SpeechStoppedFrame(self._position_ms))
         self._finish_utterance(self._position_ms)
+
+    def _clear(self) -> None:
+        """Forget the utterance being heard and the audio held for it; finals already decoding go on."""
+        if self._speculative is not None:
+            self._drop_speculation()  # retracts an answer started on its guess
+        if self._partial is not None:
+            self._partial.cancel()
+            self._partial = None
+        if self._ears is not None:
+            self._ears.segmenter.reset()
+        self._turn_id = self._segment_start_ms = None
+        self._audio.clear()
+        self._origin_ms = self._position_ms
 
     # -- decoding --------------------------------------------------------------------------------------
 

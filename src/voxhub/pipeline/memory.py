@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voxhub.engines.llm.base import ChatMessage
 
@@ -61,6 +61,16 @@ class ConversationMemory:
                 del self.messages[index]
                 break
         settled.set()
+
+    def rewrite(self, role: str, old: str, new: str | None) -> None:
+        """Replace the latest `role` message saying `old` with `new`, or remove it if `new` is None."""
+        for index in range(len(self.messages) - 1, -1, -1):
+            if self.messages[index].role == role and self.messages[index].content == old:
+                if new is None:
+                    del self.messages[index]
+                else:
+                    self.messages[index] = replace(self.messages[index], content=new)
+                return
 
     async def wait_settled(self, turn_id: str | None, timeout_secs: float = 2.0) -> None:
         """Wait (briefly) for an interrupted turn's answer to be recorded before building on it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,10 +40,19 @@ from voxhub.protocols.realtime_events import (
     error_event,
     message_item,
     new_id,
+    parse_event,
     server_event,
     session_object,
     updated_config,
     user_text,
+)
+from voxhub.protocols.realtime_history import (
+    BYTES_PER_MS,
+    ItemRef,
+    find_item,
+    heard_ms,
+    heard_words,
+    rewrite_item,
 )
 from voxhub.sessions.live import open_conversation, reply_options
 from voxhub.sessions.manager import Session
@@ -55,7 +64,10 @@ CLIENT_EVENTS = (
     "session.update",
     "input_audio_buffer.append",
     "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
     "conversation.item.create",
+    "conversation.item.delete",
+    "conversation.item.truncate",
     "response.create",
     "response.cancel",
 )
@@ -103,7 +115,9 @@ class _Realtime:
         self._send_lock = asyncio.Lock()
         self._last_item: str | None = None
         self._user_item: str | None = None  # the item the user is speaking, from speech_started on
-        self._pending_text: list[str] = []  # user text items waiting for `response.create`
+        self._pending_text: dict[str, str] = {}  # user text items waiting for `response.create`, by id
+        self._asked: list[str] = []  # user text items sent to the pipeline, until their turn starts
+        self._items: dict[str, ItemRef] = {}  # the conversation as the client sees it
         self._responses: dict[str, _Response] = {}  # turn id → its response
 
     async def run(self) -> None:
@@ -154,7 +168,7 @@ class _Realtime:
                 return
             event_id: str | None = None
             try:
-                body = _parse(message.get("text"))
+                body = parse_event(message.get("text"))
                 event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
                 if not isinstance(body.get("type"), str):
                     raise InvalidEvent('an event needs a string "type"', details={"param": "type"})
@@ -174,6 +188,14 @@ class _Realtime:
             await self.conversation.push_audio(audio)
         elif kind == "input_audio_buffer.commit":
             await self.conversation.end_audio()
+        elif kind == "input_audio_buffer.clear":
+            await self.conversation.clear_audio()
+            self._user_item = None
+            await self._emit("input_audio_buffer.cleared")
+        elif kind == "conversation.item.delete":
+            await self._delete(body)
+        elif kind == "conversation.item.truncate":
+            await self._truncate(body)
         elif kind == "session.update":
             session = body.get("session")
             if not isinstance(session, Mapping):
@@ -184,7 +206,9 @@ class _Realtime:
         elif kind == "response.create":
             if not self._pending_text:
                 raise UnsupportedEvent("response.create answers new user items: create one first")
-            text, self._pending_text = "\n".join(self._pending_text), []
+            text = "\n".join(self._pending_text.values())
+            self._asked += self._pending_text
+            self._pending_text = {}
             await self.conversation.push_text(text)
         elif kind == "response.cancel":
             self.conversation.interrupt()
@@ -216,7 +240,31 @@ class _Realtime:
         item_id = str(item.get("id") or new_id("item"))
         content = [{"type": "input_text", "text": text}]
         await self._add_item(message_item(item_id, "user", content, "completed"))
-        self._pending_text.append(text)
+        self._pending_text[item_id] = text
+        self._items[item_id] = ItemRef("user")
+
+    async def _delete(self, body: Mapping[str, Any]) -> None:
+        """Drop an item from the client's view and, once its turn is committed, from history."""
+        item_id, item = find_item(self._items, body)
+        if self._pending_text.pop(item_id, None) is None:
+            await self._rewrite(item, lambda _: None)
+        del self._items[item_id]
+        await self._emit("conversation.item.deleted", item_id=item_id)
+
+    async def _truncate(self, body: Mapping[str, Any]) -> None:
+        """Keep in history only the words of the answer's audio the client played (`audio_end_ms`)."""
+        item_id, item = find_item(self._items, body)
+        end_ms = heard_ms(body, item)
+        await self._rewrite(item, lambda text: heard_words(text, end_ms, item.audio_ms))
+        item.audio_ms = end_ms
+        await self._emit(
+            "conversation.item.truncated", item_id=item_id, content_index=0, audio_end_ms=int(end_ms)
+        )
+
+    async def _rewrite(self, item: ItemRef, edit: Callable[[str], str | None]) -> None:
+        assert self.session is not None
+        assert self.conversation is not None
+        await rewrite_item(self.state.sessions, self.session.id, self.conversation.memory, item, edit)
 
     async def _add_item(self, item: dict[str, Any]) -> None:
         await self._emit("conversation.item.added", previous_item_id=self._last_item, item=item)
@@ -237,8 +285,8 @@ class _Realtime:
                 await self._emit(
                     "input_audio_buffer.speech_stopped", audio_end_ms=int(at), item_id=self._user_item
                 )
-            case TranscriptFrame(is_final=True, text=text):
-                await self._user_spoke(text)
+            case TranscriptFrame(is_final=True, text=text, turn_id=turn):
+                await self._user_spoke(text, turn)
             case ResponseDeltaFrame(text=text, turn_id=turn):
                 response = await self._response(turn)
                 response.text.append(text)
@@ -269,8 +317,9 @@ class _Realtime:
             case ErrorFrame(error=code, message=message):
                 await self._send(error_event(message, code, event_id=None))
 
-    async def _user_spoke(self, text: str) -> None:
+    async def _user_spoke(self, text: str, turn_id: str) -> None:
         item_id, self._user_item = self._user_item or new_id("item"), None
+        self._items[item_id] = ItemRef("user", turn_id)
         await self._emit("input_audio_buffer.committed", previous_item_id=self._last_item, item_id=item_id)
         content = [{"type": "input_audio", "transcript": text}]
         await self._add_item(message_item(item_id, "user", content, "completed"))
@@ -286,6 +335,11 @@ class _Realtime:
         if turn_id in self._responses:
             return self._responses[turn_id]
         response = self._responses[turn_id] = _Response(new_id("resp"), new_id("item"))
+        self._items[response.item_id] = ItemRef("assistant", turn_id)
+        for item_id in self._asked:  # a text turn: the user items it answers are this turn's
+            if item_id in self._items:
+                self._items[item_id].turn_id = turn_id
+        self._asked = []
         await self._emit("response.created", response=self._response_object(response, "in_progress", []))
         item = message_item(response.item_id, "assistant", [], "in_progress")
         await self._emit("response.output_item.added", response_id=response.id, output_index=0, item=item)
@@ -295,6 +349,7 @@ class _Realtime:
 
     async def _audio(self, response: _Response, pcm: bytes) -> None:
         if pcm:
+            self._items[response.item_id].audio_ms += len(pcm) / BYTES_PER_MS
             await self._emit(
                 "response.output_audio.delta", **self._where(response), delta=encode_base64_audio(pcm)
             )
@@ -348,15 +403,3 @@ class _Realtime:
         async with self._send_lock:
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await self.websocket.send_text(json.dumps(body, ensure_ascii=False))
-
-
-def _parse(text: str | None) -> dict[str, Any]:
-    if text is None:
-        raise InvalidEvent("events are JSON text messages, not binary")
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidEvent(f"event is not valid JSON: {exc.msg} at character {exc.pos}") from None
-    if not isinstance(body, dict):
-        raise InvalidEvent("an event is a JSON object")
-    return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -186,3 +187,16 @@ def user_text(item: Mapping[str, Any]) -> str:
     if not text:
         raise InvalidEvent("the user item has no input_text content", details={"param": "item.content"})
     return text
+
+
+def parse_event(text: str | None) -> dict[str, Any]:
+    """A client event: one JSON object in a text message."""
+    if text is None:
+        raise InvalidEvent("events are JSON text messages, not binary")
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidEvent(f"event is not valid JSON: {exc.msg} at character {exc.pos}") from None
+    if not isinstance(body, dict):
+        raise InvalidEvent("an event is a JSON object")
+    return body

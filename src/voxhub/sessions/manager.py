@@ -186,6 +186,11 @@ class SessionManager:
         await self._store.append_messages(session_id, stamped)
         await self.touch(session_id)
 
+    async def rewrite(self, session_id: str, turn_id: str, role: str, content: str | None) -> bool:
+        """Change (or with None, delete) a committed message of a turn; False if there is none."""
+        await self.get(session_id)
+        return await self._store.rewrite_messages(session_id, turn_id, role, content) > 0
+
     # profiles
 
     async def profile(self, name: str) -> Profile:

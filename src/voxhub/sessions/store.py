@@ -176,6 +176,18 @@ class SessionStore:
             for r in reversed(rows)
         ]
 
+    async def rewrite_messages(self, session_id: str, turn_id: str, role: str, content: str | None) -> int:
+        """Set the content of a turn's `role` messages, or delete them if `content` is None; how many."""
+        params: tuple[Any, ...]
+        if content is None:
+            sql, params = "DELETE FROM messages WHERE session_id = ? AND turn_id = ? AND role = ?", ()
+        else:
+            sql, params = (
+                "UPDATE messages SET content = ? WHERE session_id = ? AND turn_id = ? AND role = ?",
+                (content,),
+            )
+        return await self._run(self._write, sql, (*params, session_id, turn_id, role))
+
     # profiles
 
     async def save_profile(self, profile: Profile) -> None:
