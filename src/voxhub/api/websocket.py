@@ -66,17 +66,7 @@ async def serve(
     `connection_class` lets a compatibility protocol rename events (a `_Connection` subclass).
     """
     state: ServerState = websocket.app.state.voxhub
-    if not websocket_authorized(websocket, state.settings):
-        await websocket.accept()
-        await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
-        return
-    if not state.connections.try_acquire():
-        capacity = state.connections.capacity()
-        await websocket.accept()
-        reason = (
-            f"server at capacity ({capacity['active_connections']}/{capacity['max_connections']}); try later"
-        )
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, reason)
+    if not await admit(websocket, state):
         return
     connection = (connection_class or _Connection)(websocket, state)
     try:
@@ -310,6 +300,24 @@ class MessageTooLarge(PayloadTooLargeError):
 class RateLimited(InputError):
     code = "rate_limited"
     status_code = 429
+
+
+async def admit(websocket: WebSocket, state: ServerState) -> bool:
+    """Check the token and take a connection slot; False (after a readable close) when refused.
+
+    The caller must release the slot (`state.connections.release`) when the connection ends.
+    """
+    if not websocket_authorized(websocket, state.settings):
+        await websocket.accept()
+        await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
+        return False
+    if not state.connections.try_acquire():
+        capacity = state.connections.capacity()
+        await websocket.accept()
+        used = f"{capacity['active_connections']}/{capacity['max_connections']}"
+        await websocket.close(CLOSE_TRY_AGAIN_LATER, f"server at capacity ({used}); try later")
+        return False
+    return True
 
 
 async def receive_or_close(websocket: WebSocket, idle_timeout_secs: float) -> Message | None:

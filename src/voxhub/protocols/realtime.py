@@ -12,9 +12,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from voxhub.api.auth import websocket_authorized
 from voxhub.api.state import ServerState
-from voxhub.api.websocket import receive_or_close
+from voxhub.api.websocket import admit, receive_or_close
 from voxhub.audio.base64_payload import decode_base64_audio, encode_base64_audio
 from voxhub.audio.resample import StreamResampler
 from voxhub.errors import VoxhubError
@@ -33,6 +32,7 @@ from voxhub.pipeline.frames import (
     TranscriptFrame,
 )
 from voxhub.protocols.realtime_events import (
+    CLIENT_EVENTS,
     REALTIME_RATE_HZ,
     InvalidEvent,
     RealtimeConfig,
@@ -58,31 +58,12 @@ from voxhub.sessions.live import open_conversation, reply_options
 from voxhub.sessions.manager import Session
 
 router = APIRouter()
-CLOSE_POLICY_VIOLATION = 1008
-CLOSE_TRY_AGAIN_LATER = 1013
-CLIENT_EVENTS = (
-    "session.update",
-    "input_audio_buffer.append",
-    "input_audio_buffer.commit",
-    "input_audio_buffer.clear",
-    "conversation.item.create",
-    "conversation.item.delete",
-    "conversation.item.truncate",
-    "response.create",
-    "response.cancel",
-)
 
 
 @router.websocket("/v1/realtime")
 async def realtime_socket(websocket: WebSocket) -> None:
     state: ServerState = websocket.app.state.voxhub
-    if not websocket_authorized(websocket, state.settings):
-        await websocket.accept()
-        await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
-        return
-    if not state.connections.try_acquire():
-        await websocket.accept()
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, "server at capacity; try later")
+    if not await admit(websocket, state):
         return
     connection = _Realtime(websocket, state)
     started = asyncio.get_running_loop().time()

@@ -200,3 +200,16 @@ def parse_event(text: str | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidEvent("an event is a JSON object")
     return body
+
+
+CLIENT_EVENTS = (
+    "session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+    "conversation.item.create",
+    "conversation.item.delete",
+    "conversation.item.truncate",
+    "response.create",
+    "response.cancel",
+)
