@@ -17,7 +17,7 @@ from voxhub.pipeline.frames import Frame
 from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.memory import CompletedTurn, ConversationMemory
 from voxhub.pipeline.modes import ModeState
-from voxhub.pipeline.responder import ReplyOptions
+from voxhub.pipeline.reply import ReplyOptions
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +72,8 @@ async def talk(
         listening: ListeningOptions | None = None,
         tts: object | None = None,
         llm: object | None = None,
+        replies: object | None = None,
+        reply: ReplyOptions | None = None,
     ) -> tuple[Conversation, Recorder]:
         recorder = Recorder()
         assert engines.vad
@@ -85,9 +87,10 @@ async def talk(
                 tts or engines.tts,
                 llm or engines.llm,
                 engines.wake,  # type: ignore[arg-type]
+                replies,  # type: ignore[arg-type]
             ),
             ConversationOptions(
-                ReplyOptions(session_settings.system_prompt, max_tokens=120),
+                reply or ReplyOptions(session_settings.system_prompt, max_tokens=120),
                 listening=listening or ListeningOptions(),
             ),
             mode=mode or ModeState(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from voxhub.config import Settings
+from voxhub.engines.llm.base import ToolCall
 from voxhub.sessions import HistoryMessage, Profile, SessionStore
 
 
@@ -12,7 +13,7 @@ async def test_the_database_is_in_wal_mode(store: SessionStore, settings: Settin
     other = sqlite3.connect(settings.sqlite_path)
     try:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert other.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert other.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     finally:
         other.close()
 
@@ -76,3 +77,45 @@ async def test_a_custom_profile_persists_across_reopening(settings: Settings) ->
         assert [p.name for p in await reopened.list_profiles()] == ["quiet-room"]
     finally:
         await reopened.close()
+
+
+async def test_tool_calls_and_results_come_back_from_the_store(tmp_path) -> None:
+    call = ToolCall("call_1", "turn_on", '{"entity": "light.kitchen"}')
+    store = await SessionStore.open(tmp_path / "voxhub.db")
+    await store.create_session("s1", {}, 0.0)
+    await store.append_messages(
+        "s1",
+        [
+            HistoryMessage("assistant", "", "turn_1", tool_calls=(call,)),
+            HistoryMessage("tool", "ok", "turn_1", tool_call_id="call_1"),
+        ],
+    )
+
+    history = await store.history("s1")
+    await store.close()
+
+    assert history[0].tool_calls == (call,)
+    assert history[1].tool_call_id == "call_1"
+
+
+async def test_a_version_1_database_is_upgraded_keeping_its_messages(tmp_path) -> None:
+    path = tmp_path / "voxhub.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, config TEXT NOT NULL, created_at REAL NOT NULL,"
+        " last_active_at REAL NOT NULL);"
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,"
+        " role TEXT NOT NULL, content TEXT NOT NULL, turn_id TEXT, interrupted INTEGER NOT NULL DEFAULT 0,"
+        " created_at REAL NOT NULL);"
+        "INSERT INTO sessions VALUES ('s1', '{}', 0, 0);"
+        "INSERT INTO messages (session_id, role, content, created_at) VALUES ('s1', 'user', 'hello', 0);"
+    )
+    old.commit()
+    old.close()
+
+    store = await SessionStore.open(path)
+    history = await store.history("s1")
+    await store.close()
+
+    assert [(m.role, m.content) for m in history] == [("user", "hello")]

@@ -14,6 +14,7 @@ from voxhub.pipeline.frames import (
     Frame,
     InterruptFrame,
     ModeChangedFrame,
+    NoticeFrame,
     ResponseDeltaFrame,
     ResponseFrame,
     SpeechStartedFrame,
@@ -65,6 +66,8 @@ def frame_event(frame: Frame, session_id: str) -> dict[str, Any] | None:
             return event("audio_end", session_id, {}, turn)
         case InterruptFrame(turn_id=turn, reason=reason):
             return event("interrupted", session_id, {"reason": reason}, turn or None)
+        case NoticeFrame(kind=kind, data=data, turn_id=turn):
+            return event(kind, session_id, data, turn)
         case ModeChangedFrame(mode=mode):
             return event("mode_changed", session_id, {"mode": mode})
         case ErrorFrame(error=code, message=message, details=details, turn_id=turn):

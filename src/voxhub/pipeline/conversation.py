@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from voxhub.engines.llm.base import LlmEngine
+from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.stt.base import SttEngine
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.engines.vad.base import VadEngine
@@ -19,13 +19,15 @@ from voxhub.pipeline.frames import (
     Frame,
     InterruptFrame,
     ModeChangedFrame,
+    RespondFrame,
     TextInputFrame,
 )
 from voxhub.pipeline.listener import ListenerStage, ListeningOptions
 from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.output import OutputStage, Send
-from voxhub.pipeline.responder import ReplyOptions, ResponderStage, new_turn_id
+from voxhub.pipeline.reply import LlmReplies, ReplyOptions, ReplySource
+from voxhub.pipeline.responder import ResponderStage, new_turn_id
 from voxhub.pipeline.speaker import SpeakerStage, VoiceOptions
 from voxhub.pipeline.stage import Pipeline
 from voxhub.pipeline.timing import LatencyObserver, TurnTimings
@@ -38,6 +40,7 @@ class ConversationEngines:
     tts: TtsEngine
     llm: LlmEngine
     wake: WakeEngine | None = None
+    replies: ReplySource | None = None  # what answers; the LLM alone if None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,9 @@ class Conversation:
             input_rate_hz=options.input_rate_hz,
             timings=self.timings,
         )
-        self.responder = ResponderStage(engines.llm, memory, mode, options.reply, timings=self.timings)
+        self.responder = ResponderStage(
+            engines.replies or LlmReplies(engines.llm), memory, mode, options.reply, timings=self.timings
+        )
         self.speaker = SpeakerStage(engines.tts, options.voice, timings=self.timings)
         self.output = OutputStage(
             send,
@@ -130,6 +135,10 @@ class Conversation:
         if not text.strip():
             raise EmptyTextError("text message is empty")
         await self._pipeline.push(TextInputFrame(text.strip()))
+
+    async def respond(self, inputs: tuple[ChatMessage, ...] = ()) -> None:
+        """Answer now, from the history plus `inputs` (e.g. the outputs of the client's tools)."""
+        await self._pipeline.push(RespondFrame(inputs))
 
     def interrupt(self) -> None:
         """Stop the answer in flight (the client asked), ahead of anything queued."""

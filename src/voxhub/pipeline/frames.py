@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from voxhub.engines.llm.base import ChatMessage, ToolCall
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -37,6 +39,13 @@ class AudioInFrame(DataFrame):
 @dataclass(frozen=True, slots=True)
 class TextInputFrame(DataFrame):
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RespondFrame(DataFrame):
+    """Answer now, after adding `inputs` (e.g. the outputs of the client's tools) to the conversation."""
+
+    inputs: tuple[ChatMessage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +165,23 @@ class TurnDoneFrame(DataFrame):
 
 @dataclass(frozen=True, slots=True)
 class AudioOutEndFrame(DataFrame):
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFrame(DataFrame):
+    """An event about the turn for the client, as is: `emotion`, `viseme`, `tool_call`, `fallback`, ..."""
+
+    kind: str
+    data: dict[str, Any]
+    turn_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallsFrame(DataFrame):
+    """The answer asks the client to run its tools; the turn ends here, waiting for their outputs."""
+
+    calls: tuple[ToolCall, ...]
     turn_id: str
 
 

@@ -5,20 +5,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from voxhub.engines.llm.base import ChatMessage
+from voxhub.engines.llm.base import ChatMessage, ToolCall
 
 
 @dataclass(frozen=True, slots=True)
 class CompletedTurn:
     turn_id: str
-    user_text: str
+    inputs: tuple[ChatMessage, ...]  # what opened the turn: the user's words, or tool outputs
     assistant_text: str  # what the user actually got: cut short if interrupted
     interrupted: bool
+    exchange: tuple[ChatMessage, ...] = ()  # server-side tool calls and results, before the answer
+    tool_calls: tuple[ToolCall, ...] = ()  # calls of the client's tools the answer ends with
+
+    @property
+    def user_text(self) -> str:
+        return "\n".join(message.content for message in self.inputs if message.role == "user")
 
 
 CommitTurn = Callable[[CompletedTurn], Awaitable[None]]
+
+
+@dataclass
+class _OpenTurn:
+    inputs: tuple[ChatMessage, ...]
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    exchange: list[ChatMessage] = field(default_factory=list)
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ConversationMemory:
@@ -27,40 +41,55 @@ class ConversationMemory:
     def __init__(self, history: Sequence[ChatMessage], commit: CommitTurn) -> None:
         self.messages: list[ChatMessage] = list(history)
         self._commit = commit
-        self._open: dict[str, tuple[str, asyncio.Event]] = {}
+        self._open: dict[str, _OpenTurn] = {}
 
-    def begin(self, turn_id: str, user_text: str) -> None:
-        self._open[turn_id] = (user_text, asyncio.Event())
-        self.messages.append(ChatMessage("user", user_text))
+    def begin(self, turn_id: str, inputs: Sequence[ChatMessage]) -> None:
+        self._open[turn_id] = _OpenTurn(tuple(inputs))
+        self.messages.extend(inputs)
 
     def is_open(self, turn_id: str | None) -> bool:
         return turn_id is not None and turn_id in self._open
 
+    def record_exchange(self, turn_id: str, messages: Sequence[ChatMessage]) -> None:
+        """Tool calls the server ran for this turn: kept even if the answer is then cut short."""
+        if turn_id in self._open:
+            self._open[turn_id].exchange.extend(messages)
+            self.messages.extend(messages)
+
+    def record_tool_calls(self, turn_id: str, calls: Sequence[ToolCall]) -> None:
+        if turn_id in self._open:
+            self._open[turn_id].tool_calls += tuple(calls)
+
     async def settle(self, turn_id: str, assistant_text: str, *, interrupted: bool) -> bool:
         """Commit the turn and add the answer; False if the turn was settled already."""
-        entry = self._open.pop(turn_id, None)
-        if entry is None:
+        turn = self._open.pop(turn_id, None)
+        if turn is None:
             return False
-        user_text, settled = entry
+        completed = CompletedTurn(
+            turn_id, turn.inputs, assistant_text, interrupted, tuple(turn.exchange), turn.tool_calls
+        )
         try:
-            await self._commit(CompletedTurn(turn_id, user_text, assistant_text, interrupted))
+            await self._commit(completed)
         finally:
-            if assistant_text:
-                self.messages.append(ChatMessage("assistant", assistant_text))
-            settled.set()
+            if assistant_text or turn.tool_calls:
+                self.messages.append(ChatMessage("assistant", assistant_text, tool_calls=turn.tool_calls))
+            turn.settled.set()
         return True
 
     def discard(self, turn_id: str) -> None:
         """Forget a turn that never happened (its tentative answer was retracted)."""
-        entry = self._open.pop(turn_id, None)
-        if entry is None:
+        turn = self._open.pop(turn_id, None)
+        if turn is None:
             return
-        user_text, settled = entry
+        for message in (*turn.exchange, *turn.inputs):
+            self._remove_latest(message)
+        turn.settled.set()
+
+    def _remove_latest(self, message: ChatMessage) -> None:
         for index in range(len(self.messages) - 1, -1, -1):
-            if self.messages[index].role == "user" and self.messages[index].content == user_text:
+            if self.messages[index] == message:
                 del self.messages[index]
-                break
-        settled.set()
+                return
 
     def rewrite(self, role: str, old: str, new: str | None) -> None:
         """Replace the latest `role` message saying `old` with `new`, or remove it if `new` is None."""
@@ -74,7 +103,7 @@ class ConversationMemory:
 
     async def wait_settled(self, turn_id: str | None, timeout_secs: float = 2.0) -> None:
         """Wait (briefly) for an interrupted turn's answer to be recorded before building on it."""
-        entry = self._open.get(turn_id) if turn_id else None
-        if entry is not None:
+        turn = self._open.get(turn_id) if turn_id else None
+        if turn is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(entry[1].wait(), timeout_secs)
+                await asyncio.wait_for(turn.settled.wait(), timeout_secs)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from voxhub.engines.llm.base import ChatMessage, LlmEngine
+from voxhub.engines.llm.base import ChatMessage
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
@@ -17,28 +17,33 @@ from voxhub.pipeline.frames import (
     Frame,
     HoldTurnFrame,
     InterruptFrame,
+    NoticeFrame,
+    RespondFrame,
     ResponseDeltaFrame,
     RetractFrame,
     SentenceFrame,
     SpeechStartedFrame,
     TentativeTranscriptFrame,
     TextInputFrame,
+    ToolCallsFrame,
     TranscriptFrame,
     TurnDoneFrame,
 )
 from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
+from voxhub.pipeline.reply import (
+    ReplyExchange,
+    ReplyFailed,
+    ReplyNotice,
+    ReplyOptions,
+    ReplyRequest,
+    ReplySource,
+    ReplyText,
+    ReplyToolCalls,
+)
 from voxhub.pipeline.sentences import SentenceSplitter
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyOptions:
-    system_prompt: str
-    max_tokens: int = 256
-    temperature: float = 0.0
-
 
 FIRST_CLAUSE_WORDS = 4  # speech may start at the first comma once this many words are written
 
@@ -54,14 +59,14 @@ class ResponderStage(Stage):
 
     def __init__(
         self,
-        llm: LlmEngine,
+        source: ReplySource,
         memory: ConversationMemory,
         mode: ModeState,
         options: ReplyOptions,
         *,
         timings: TurnTimings | None = None,
     ) -> None:
-        self.llm = llm
+        self.source = source
         self.memory = memory
         self.mode = mode
         self.options = options
@@ -69,6 +74,7 @@ class ResponderStage(Stage):
         self._turn_id: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._tentative: tuple[str, str] | None = None  # (turn, text) being answered before its endpoint
+        self._unanswered: list[ChatMessage] = []  # utterances heard while `answer_speech` is off
 
     @property
     def answering(self) -> bool:
@@ -81,19 +87,26 @@ class ResponderStage(Stage):
 
     async def process(self, frame: Frame, push: Push) -> None:
         if isinstance(frame, SpeechStartedFrame):
-            await self.interrupt(push, "user_speech")
+            if self.options.barge_in:
+                await self.interrupt(push, "user_speech")
             await push(frame)
         elif isinstance(frame, InterruptFrame):
             await self.interrupt(push, frame.reason)
         elif isinstance(frame, TextInputFrame):
             await self.interrupt(push, "user_text")
-            await self._start(new_turn_id(), frame.text, push)
+            await self._start(new_turn_id(), [ChatMessage("user", frame.text)], push)
+        elif isinstance(frame, RespondFrame):
+            await self.interrupt(push, "client")
+            inputs, self._unanswered = (*self._unanswered, *frame.inputs), []
+            await self._start(new_turn_id(), inputs, push)
+        elif isinstance(frame, TentativeTranscriptFrame) and not self.options.answer_speech:
+            return  # nothing is answered before the client asks
         elif isinstance(frame, TentativeTranscriptFrame):
             # Answer now, held back, so the first audio is ready when the endpoint confirms the turn.
             await self.interrupt(push, "user_speech")
             self._tentative = (frame.turn_id, frame.text)
             await push(HoldTurnFrame(frame.turn_id))
-            await self._start(frame.turn_id, frame.text, push)
+            await self._start(frame.turn_id, [ChatMessage("user", frame.text)], push)
         elif isinstance(frame, RetractFrame):
             await self._retract(frame.turn_id, push)
         elif isinstance(frame, TranscriptFrame) and frame.is_final:
@@ -103,9 +116,11 @@ class ResponderStage(Stage):
                 await push(ConfirmTurnFrame(frame.turn_id))
                 return
             await self._retract(frame.turn_id, push)
-            if frame.text:  # nothing recognized: no turn
+            if frame.text and not self.options.answer_speech:
+                self._unanswered.append(ChatMessage("user", frame.text))
+            elif frame.text:  # nothing recognized: no turn
                 await self.interrupt(push, "user_speech")
-                await self._start(frame.turn_id, frame.text, push)
+                await self._start(frame.turn_id, [ChatMessage("user", frame.text)], push)
         else:
             await push(frame)
 
@@ -128,35 +143,45 @@ class ResponderStage(Stage):
             self._turn_id = None  # nothing is being answered any more
         await push(InterruptFrame(turn_id, RETRACTED))
 
-    async def _start(self, turn_id: str, text: str, push: Push) -> None:
+    async def _start(self, turn_id: str, inputs: Sequence[ChatMessage], push: Push) -> None:
         previous = self._turn_id
         self._turn_id = turn_id
-        self._task = asyncio.create_task(self._reply(previous, turn_id, text, push), name=f"voxhub-{turn_id}")
+        self._task = asyncio.create_task(
+            self._reply(previous, turn_id, tuple(inputs), push), name=f"voxhub-{turn_id}"
+        )
 
-    async def _reply(self, previous: str | None, turn_id: str, text: str, push: Push) -> None:
+    async def _reply(
+        self, previous: str | None, turn_id: str, inputs: tuple[ChatMessage, ...], push: Push
+    ) -> None:
         bind_log_context(turn_id=turn_id)  # this task's log lines belong to the turn
         self.timings.turn_started(turn_id)
         await self.memory.wait_settled(previous)
-        self.memory.begin(turn_id, text)
-        messages = [ChatMessage("system", self.options.system_prompt), *self.memory.messages]
+        self.memory.begin(turn_id, inputs)
+        messages = (ChatMessage("system", self.options.system_prompt), *self.memory.messages)
         splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
         parts: list[str] = []
         started = time.perf_counter()
         try:
-            async for chunk in self.llm.chat(
-                messages, max_tokens=self.options.max_tokens, temperature=self.options.temperature
-            ):
-                if not chunk.text:
-                    continue
-                if not parts:
-                    self.timings.llm_first_token(turn_id, time.perf_counter() - started)
-                parts.append(chunk.text)
-                if self.mode.text_output:
-                    await push(ResponseDeltaFrame(chunk.text, turn_id))
-                if self.mode.voice_output:
-                    for sentence in splitter.push(chunk.text):
-                        self.timings.llm_first_sentence(turn_id, time.perf_counter() - started)
-                        await push(SentenceFrame(sentence, turn_id))
+            async for event in self.source.reply(ReplyRequest(turn_id, messages, self.options)):
+                if isinstance(event, ReplyText) and event.text:
+                    if not parts:
+                        self.timings.llm_first_token(turn_id, time.perf_counter() - started)
+                    parts.append(event.text)
+                    if self.mode.text_output:
+                        await push(ResponseDeltaFrame(event.text, turn_id))
+                    if self.mode.voice_output:
+                        for sentence in splitter.push(event.text):
+                            self.timings.llm_first_sentence(turn_id, time.perf_counter() - started)
+                            await push(SentenceFrame(sentence, turn_id))
+                elif isinstance(event, ReplyNotice):
+                    await push(NoticeFrame(event.kind, event.data, turn_id))
+                elif isinstance(event, ReplyExchange):
+                    self.memory.record_exchange(turn_id, event.messages)
+                elif isinstance(event, ReplyToolCalls):
+                    self.memory.record_tool_calls(turn_id, event.calls)
+                    await push(ToolCallsFrame(event.calls, turn_id))
+                elif isinstance(event, ReplyFailed):
+                    await push(ErrorFrame(event.code, event.message, event.details, turn_id))
         except VoxhubError as exc:
             await push(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
         if self.mode.voice_output:

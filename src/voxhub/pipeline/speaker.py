@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from voxhub.audio import PcmAudio
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.errors import VoxhubError
 from voxhub.pipeline.frames import (
@@ -17,11 +19,13 @@ from voxhub.pipeline.frames import (
     ErrorFrame,
     Frame,
     InterruptFrame,
+    NoticeFrame,
     SentenceFrame,
     TurnDoneFrame,
 )
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
+from voxhub.pipeline.visemes import Viseme, marked_visemes, text_visemes, track_dicts
 
 PIECE_MS = 40  # pacing granularity downstream: a barge-in can stop audio within one piece
 
@@ -31,6 +35,8 @@ class VoiceOptions:
     voice: str | None = None
     language: str | None = None
     speed: float | None = None
+    speakable: Callable[[str], str] | None = None  # rewrites a sentence for the ear ("21°C" → words)
+    avatar: bool = False  # send `viseme` notices (mouth shapes timed to the audio) for an animated face
 
 
 class SpeakerStage(Stage):
@@ -48,6 +54,7 @@ class SpeakerStage(Stage):
         self._push: Push | None = None
         self._started_turns: set[str] = set()
         self._cancelled: set[str] = set()
+        self._audio_ms: dict[str, float] = {}  # per turn: audio made so far, where the next visemes start
 
     async def start(self, push: Push) -> None:
         self._push = push
@@ -96,6 +103,7 @@ class SpeakerStage(Stage):
             if isinstance(job, TurnDoneFrame):
                 if job.turn_id in self._started_turns:
                     self._started_turns.discard(job.turn_id)
+                    self._audio_ms.pop(job.turn_id, None)
                     await push(AudioOutEndFrame(job.turn_id))
                 await push(job)
                 continue
@@ -104,17 +112,20 @@ class SpeakerStage(Stage):
     async def _speak(self, sentence: SentenceFrame, push: Push) -> None:
         started = time.perf_counter()
         words = sentence.text.split()
+        spoken = self.options.speakable(sentence.text) if self.options.speakable else sentence.text
+        if not spoken.strip():
+            return  # nothing to say aloud (an emoji, a bare link)
         try:
-            async for audio in self.tts.synthesize(
-                sentence.text,
-                voice=self.options.voice,
-                language=self.options.language,
-                speed=self.options.speed,
-            ):
+            async for audio, visemes in self._synthesize(spoken):
                 if sentence.turn_id not in self._started_turns:
                     self._started_turns.add(sentence.turn_id)
                     self._timings.tts_first_audio(sentence.turn_id, time.perf_counter() - started)
                     await push(AudioStartFrame(sentence.turn_id, audio.sample_rate_hz))
+                if visemes is not None:
+                    offset_ms = self._audio_ms.get(sentence.turn_id, 0.0)
+                    self._audio_ms[sentence.turn_id] = offset_ms + audio.duration_ms
+                    data = {"visemes": track_dicts(visemes, offset_ms)}
+                    await push(NoticeFrame("viseme", data, sentence.turn_id))
                 piece = audio.sample_rate_hz * PIECE_MS // 1000 * 2
                 total = len(audio.pcm_s16le)
                 for offset in range(0, total, piece):
@@ -134,3 +145,20 @@ class SpeakerStage(Stage):
                 words = []  # a sentence that comes in several chunks: its words went with the first
         except VoxhubError as exc:
             await push(ErrorFrame(exc.code, exc.message, exc.details, sentence.turn_id))
+
+    async def _synthesize(self, text: str) -> AsyncIterator[tuple[PcmAudio, list[Viseme] | None]]:
+        """The speech for `text`, chunk by chunk, with its visemes when the avatar is on (else None):
+        espeak-ng's own phoneme timing where the engine reports it, else the spelling spread over the audio."""
+        options = self.options
+        marked = getattr(self.tts, "synthesize_marked", None) if options.avatar else None
+        if marked is not None:
+            async for speech in marked(
+                text, voice=options.voice, language=options.language, speed=options.speed
+            ):
+                phonemes = [(m.audio_ms, m.phoneme) for m in speech.marks if m.kind == "phoneme"]
+                yield speech.audio, marked_visemes(phonemes, speech.audio.duration_ms)
+            return
+        async for audio in self.tts.synthesize(
+            text, voice=options.voice, language=options.language, speed=options.speed
+        ):
+            yield audio, text_visemes(text, audio.duration_ms) if options.avatar else None

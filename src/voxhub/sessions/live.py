@@ -12,7 +12,7 @@ from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.memory import CompletedTurn, ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.output import Send
-from voxhub.pipeline.responder import ReplyOptions
+from voxhub.pipeline.reply import ReplyOptions
 from voxhub.pipeline.speaker import VoiceOptions
 from voxhub.pipeline.timing import LatencyObserver
 from voxhub.sessions.errors import ProfileNotFound
@@ -81,27 +81,32 @@ async def open_conversation(
     options = ConversationOptions(
         reply=reply_options(session, settings),
         listening=listening,
-        voice=VoiceOptions(voice=config.voice, language=language or settings.tts_language),
+        voice=VoiceOptions(
+            voice=config.voice, language=language or settings.tts_language, avatar=config.avatar
+        ),
         input_rate_hz=input_rate_hz,
         output_lead_ms=300.0 if paced else float("inf"),
     )
     stored = await manager.history(session.id, HISTORY_TURNS)
-    history = [ChatMessage(message.role, message.content) for message in stored if message.content]
+    history = [
+        ChatMessage(message.role, message.content, message.tool_calls, message.tool_call_id)
+        for message in _whole_exchanges(stored)
+        if message.content or message.tool_calls
+    ]
 
     async def commit(turn: CompletedTurn) -> None:
         now = time.time()
+        answer = HistoryMessage(
+            "assistant",
+            turn.assistant_text,
+            turn.turn_id,
+            interrupted=turn.interrupted,
+            created_at=now,
+            tool_calls=turn.tool_calls,
+        )
         await manager.append(
             session.id,
-            [
-                HistoryMessage("user", turn.user_text, turn.turn_id, created_at=now),
-                HistoryMessage(
-                    "assistant",
-                    turn.assistant_text,
-                    turn.turn_id,
-                    interrupted=turn.interrupted,
-                    created_at=now,
-                ),
-            ],
+            [*(_stored(message, turn.turn_id, now) for message in (*turn.inputs, *turn.exchange)), answer],
         )
 
     conversation = Conversation(
@@ -114,6 +119,25 @@ async def open_conversation(
     )
     await conversation.start()
     return conversation
+
+
+def _stored(message: ChatMessage, turn_id: str, now: float) -> HistoryMessage:
+    return HistoryMessage(
+        message.role,
+        message.content,
+        turn_id,
+        created_at=now,
+        tool_calls=message.tool_calls,
+        tool_call_id=message.tool_call_id,
+    )
+
+
+def _whole_exchanges(stored: list[HistoryMessage]) -> list[HistoryMessage]:
+    """Drop tool results cut from their call by the history limit: an LLM rejects an orphan tool message."""
+    start = 0
+    while start < len(stored) and stored[start].role == "tool":
+        start += 1
+    return stored[start:]
 
 
 def _first(*values: Any) -> Any:

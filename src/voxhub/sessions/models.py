@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from voxhub.engines.llm.base import ToolCall
 from voxhub.engines.registry import check_engine_name
 from voxhub.errors import InputError, UnknownEngineError
 from voxhub.sessions.profiles import DEFAULT_PROFILE
@@ -92,6 +94,7 @@ class SessionConfig:
     profile: str = DEFAULT_PROFILE
     mode: Mode = field(default_factory=Mode)
     user_id: str | None = None
+    avatar: bool = False  # send `viseme` events (mouth shapes timed to the speech) for an animated face
 
     def updated(self, changes: Mapping[str, Any]) -> SessionConfig:
         """A copy with `changes` applied, validated; an empty string resets a text field to the setting.
@@ -114,6 +117,8 @@ class SessionConfig:
                 values[key] = _text(key, value, limit=64) or DEFAULT_PROFILE
             elif key in _ENGINE_STAGES:
                 values[key] = _engine(key, value)
+            elif key == "avatar":
+                values[key] = parse_flag(key, value)
             else:
                 values[key] = _text(key, value, limit=_TEXT_LIMITS[key])
         return dataclasses.replace(self, **values)
@@ -167,12 +172,39 @@ class HistoryMessage:
     turn_id: str | None = None
     interrupted: bool = False
     created_at: float = 0.0  # unix seconds; 0 means "when appended"
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant message that called tools
+    tool_call_id: str | None = None  # a tool message: the call it answers
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "role": self.role,
             "content": self.content,
             "turn_id": self.turn_id,
             "interrupted": self.interrupted,
             "created_at": self.created_at,
         }
+        if self.tool_calls:
+            body["tool_calls"] = [
+                {"id": call.id, "name": call.name, "arguments": call.arguments_json}
+                for call in self.tool_calls
+            ]
+        if self.tool_call_id:
+            body["tool_call_id"] = self.tool_call_id
+        return body
+
+    def tool_json(self) -> str | None:
+        """The tool fields as stored (None for a plain message)."""
+        if not self.tool_calls and not self.tool_call_id:
+            return None
+        body = self.to_dict()
+        return json.dumps({key: body[key] for key in ("tool_calls", "tool_call_id") if key in body})
+
+    @classmethod
+    def with_tool_json(cls, message: HistoryMessage, stored: str | None) -> HistoryMessage:
+        if not stored:
+            return message
+        body = json.loads(stored)
+        calls = tuple(
+            ToolCall(call["id"], call["name"], call["arguments"]) for call in body.get("tool_calls", ())
+        )
+        return dataclasses.replace(message, tool_calls=calls, tool_call_id=body.get("tool_call_id"))

@@ -19,7 +19,7 @@ from voxhub.sessions.profiles import Profile
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -36,10 +36,23 @@ CREATE TABLE IF NOT EXISTS messages (
     content TEXT NOT NULL,
     turn_id TEXT,
     interrupted INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    tool_json TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, id);
 CREATE TABLE IF NOT EXISTS profiles (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS summaries (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    content TEXT NOT NULL,
+    through_message_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS user_notes_by_user ON user_notes (user_id, id);
 """
 
 
@@ -148,7 +161,8 @@ class SessionStore:
     async def append_messages(self, session_id: str, messages: Sequence[HistoryMessage]) -> None:
         """Add messages in one transaction, committed before this returns; SessionNotFound if it is gone."""
         rows = [
-            (session_id, m.role, m.content, m.turn_id, int(m.interrupted), m.created_at) for m in messages
+            (session_id, m.role, m.content, m.turn_id, int(m.interrupted), m.created_at, m.tool_json())
+            for m in messages
         ]
         await self._run(self._append, session_id, rows)
 
@@ -156,8 +170,8 @@ class SessionStore:
         try:
             with self._connection:
                 self._connection.executemany(
-                    "INSERT INTO messages (session_id, role, content, turn_id, interrupted, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (session_id, role, content, turn_id, interrupted, created_at,"
+                    " tool_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
         except sqlite3.IntegrityError:
@@ -167,12 +181,17 @@ class SessionStore:
         """The session's messages, oldest first; with `limit`, only the most recent `limit` of them."""
         rows = await self._run(
             self._fetchall,
-            "SELECT role, content, turn_id, interrupted, created_at FROM messages"
+            "SELECT role, content, turn_id, interrupted, created_at, tool_json FROM messages"
             " WHERE session_id = ? ORDER BY id DESC LIMIT ?",
             (session_id, -1 if limit is None else max(limit, 0)),
         )
         return [
-            HistoryMessage(role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4])
+            HistoryMessage.with_tool_json(
+                HistoryMessage(
+                    role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4]
+                ),
+                r[5],
+            )
             for r in reversed(rows)
         ]
 
@@ -251,6 +270,9 @@ def _check_version(connection: sqlite3.Connection, path: Path) -> None:
     row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
     if row[0] is None:
         connection.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    elif row[0] == 1:  # 2 adds tool calls to messages (the new tables are made by the schema script)
+        connection.execute("ALTER TABLE messages ADD COLUMN tool_json TEXT")
+        connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
     elif row[0] > SCHEMA_VERSION:
         raise ConfigError(
             f"the session database {path} has schema version {row[0]}, newer than this voxhub's"

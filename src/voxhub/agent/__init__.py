@@ -1,0 +1,1 @@
+"""What the assistant is: personas, memory, emotion, spoken style, the offline agent and tools."""

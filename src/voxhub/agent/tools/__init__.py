@@ -1,0 +1,1 @@
+"""Tools the assistant can call: one registry, several kinds (built-in, Home Assistant, REST, template, MCP)."""
