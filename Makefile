@@ -4,13 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXTRAS ?= test,pl
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: serve test install models system-deps lint typecheck unit docs clean
+.PHONY: serve test install models system-deps home-assistant lint typecheck unit docs clean
 
 serve: install models
 	$(BIN)/voxhub serve
 
-test: system-deps install models lint typecheck unit
+test: system-deps install models home-assistant lint typecheck unit
 
 install: $(VENV)/.installed
 
@@ -24,11 +25,36 @@ $(VENV)/.installed: pyproject.toml
 models: install
 	$(BIN)/voxhub models install
 
-# Debian packages: espeak-ng (the espeak engine and test speech) and sox.
+# Debian packages: espeak-ng (the espeak engine and test speech), sox, ffmpeg (Home Assistant's TTS audio),
+# and chromium (the web client's browser tests drive it with Playwright, which never downloads a browser).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null; then \
-		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox; \
+	@if ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox ffmpeg chromium; \
 	fi
+
+# A real Home Assistant core for the integration tests (docs/wyoming.md), in its own venv: its pins clash
+# with voxhub's. Installed with HA's own constraints file from the wheel, plus the built-in integrations
+# it always loads (without them it boots into recovery mode).
+HA_VENV    ?= .ha-venv
+HA_VERSION := 2024.3.3
+HA_PINS    := home-assistant-frontend==20240307.0 hassil==1.6.1 home-assistant-intents==2024.3.12 \
+	webrtc-noise-gain==1.2.3 wyoming==1.5.3 mutagen==1.47.0 ha-ffmpeg==3.1.0 Pillow==10.2.0 janus==1.0.0 \
+	psutil-home-assistant==0.0.1 securetar==2024.2.1 SQLAlchemy==2.0.27 fnv-hash-fast==0.5.0 \
+	zeroconf==0.131.0 'josepy<2'
+
+home-assistant: $(HA_VENV)/.installed
+
+$(HA_VENV)/.installed:
+	[ -x $(HA_VENV)/bin/python ] || $(PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	rm -rf $(HA_VENV)/wheel && mkdir -p $(HA_VENV)/wheel
+	$(HA_VENV)/bin/python -m pip download --quiet --disable-pip-version-check --no-deps \
+		--dest $(HA_VENV)/wheel homeassistant==$(HA_VERSION)
+	$(HA_VENV)/bin/python -m zipfile -e $(HA_VENV)/wheel/homeassistant-$(HA_VERSION)-*.whl $(HA_VENV)/wheel/unpacked
+	$(HA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c $(HA_VENV)/wheel/unpacked/homeassistant/package_constraints.txt homeassistant==$(HA_VERSION) $(HA_PINS)
+	rm -rf $(HA_VENV)/wheel
+	touch $@
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts examples
@@ -44,4 +70,4 @@ docs: install
 	$(BIN)/python scripts/update_docs.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HA_VENV) .pytest_cache .mypy_cache .ruff_cache

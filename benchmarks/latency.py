@@ -20,6 +20,9 @@ speaking over it. The stop time runs from the interrupt (or the first sample of 
 last audio frame of the old turn (for an `interrupt` message: or the `interrupted` event, if later; speech
 pauses the audio at its onset, and `interrupted` follows once the VAD confirms it). `--set` changes a
 server setting (e.g. `vad_stop_secs=0.3`). Writes `docs/img/latency.png` (`--plot`).
+
+`--browser` also asks each question through the web client in Debian's Chromium (benchmarks/browser_latency.py):
+end of speech to the first sound the page played, on the page's own clock.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from browser_latency import browser_report, browser_turns
 from client import Clip, Microphone, Receiver, send_event, session, speech_clip
 from harness import EngineClock, bench_settings, ms, now, pct, serve_in_process, table
 from plot import stacked_turns
@@ -386,11 +390,14 @@ async def main(args: argparse.Namespace) -> None:
                             print(f"barge-in got no `interrupted` ({exc!r})", file=sys.stderr)
                 async with httpx.AsyncClient(base_url=url) as http:
                     server_metrics = (await http.get("/api/v1/metrics")).json()
+                browser_rows = await browser_turns(url, clips, args.runs) if args.browser else []
         finally:
             await pool.aclose()
     mean_secs = statistics.mean(clip.audio.duration_secs for clip in clips)
     print(f"\nquestions spoken by {args.speech_engine}, {mean_secs:.1f} s of speech on average")
     report(turns, barge_ins, server_metrics)
+    if args.browser:
+        browser_report(browser_rows, [t.since_end(t.first_audio) for t in turns])
     if args.plot:
         plot(turns, Path(args.plot))
 
@@ -408,11 +415,7 @@ def cli() -> None:
     )
     parser.add_argument("--plot", default="docs/img/latency.png", help='where to save the plot ("" for none)')
     parser.add_argument("--browser", action="store_true", help="measure through the web client")
-    args = parser.parse_args()
-    if args.browser:
-        print("--browser: not yet (web client issue)")
-        return
-    asyncio.run(main(args))
+    asyncio.run(main(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 
+# A real Home Assistant (session scoped, from `make home-assistant`) for any test package that needs it.
+from tests.home_assistant import home_assistant, pytest_runtest_makereport  # noqa: F401
 from voxhub.config import Settings, load_settings
 from voxhub.engines.pool import EnginePool
 
 # Every test app would otherwise bind the Wyoming server's fixed port 10300; tests of it turn it on with a
 # free port of their own.
 os.environ.setdefault("VOXHUB_WYOMING_ENABLED", "false")
+# A greeting would open every native-socket conversation with an extra answer; tests of it turn it on.
+os.environ.setdefault("VOXHUB_GREETING_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -32,6 +41,26 @@ def default_data_dir() -> Path:
     """`$XDG_DATA_HOME/voxhub`, else `~/.local/share/voxhub`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "voxhub"
+
+
+class McpServerSetting(BaseModel):
+    """One MCP server whose tools the assistant may call: `command` (+ `args`, `env`) over stdio, or `url`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    tool_prefix: str = ""
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSetting:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"MCP server {self.name!r}: give exactly one of `command` or `url`")
+        return self
 
 
 def _seed_alias(field: str, plain: str | None = None) -> AliasChoices:
@@ -191,7 +220,18 @@ class Settings(BaseSettings):
     )
     system_prompt: str = Field(
         "You are a helpful voice assistant. Answer in one or two short sentences.",
-        description="System prompt when no persona gives one.",
+        description="Instructions given after the persona's (a session's own `system_prompt` replaces both).",
+    )
+    greeting_enabled: bool = Field(
+        True, description="Say the persona's greeting when a new conversation starts on the native socket."
+    )
+    agent_offline_first: bool = Field(
+        True,
+        description="Commands the offline agent understands (devices, timers, time) never reach the LLM.",
+    )
+    emotion_enabled: bool = Field(
+        True,
+        description="Recognize the emotion of each user turn (an `emotion` event, and a hint to the LLM).",
     )
 
     # OpenAI-compatible services (engines named `openai`)
@@ -206,9 +246,63 @@ class Settings(BaseSettings):
     openai_timeout_secs: float = Field(
         30.0, gt=0.0, description="Request timeout for OpenAI-compatible services."
     )
+    openai_connect_timeout_secs: float = Field(
+        2.0,
+        gt=0.0,
+        description="Connect timeout for OpenAI-compatible services: past it a turn is answered offline.",
+    )
+
+    # Home Assistant (device tools and the offline agent)
+    homeassistant_url: str | None = Field(
+        None,
+        description="Base URL of Home Assistant, e.g. `http://homeassistant.local:8123`; empty means none.",
+    )
+    homeassistant_token: SecretStr | None = Field(
+        None, description="Long-lived access token for `homeassistant_url` (never logged)."
+    )
+    homeassistant_timeout_secs: float = Field(
+        10.0, gt=0.0, description="Request timeout for Home Assistant's REST API."
+    )
+
+    # tools the LLM may call
+    tools_max_calls_per_turn: int = Field(
+        4, ge=1, le=64, description="Most tool calls one turn may make; calls past it get an error result."
+    )
+    tools_timeout_secs: float = Field(10.0, gt=0.0, le=600.0, description="Time limit of one tool call.")
+    tools_functions_file: Path | None = Field(
+        None,
+        description="An Extended OpenAI Conversation functions YAML file (template, rest, native, script) "
+        "to import as tools.",
+    )
+    mcp_servers: list[McpServerSetting] = Field(
+        default_factory=list,
+        description='MCP servers whose tools are offered, as JSON: `[{"name": "files", "command": "npx", '
+        '"args": [...], "env": {...}}, {"name": "web", "url": "http://host/mcp", "headers": {...}}]`; '
+        "`tool_prefix` renames their tools.",
+    )
 
     # limits
     max_audio_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest audio payload accepted.")
+
+    # AutoFunction: tools the assistant writes for itself, run in a sandbox
+    autofunction_allowed_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Modules generated tools may import besides the safe standard ones (math, json, re, ...); "
+        "comma-separated, admin only.",
+    )
+    autofunction_cpu_secs: int = Field(2, ge=1, le=300, description="CPU seconds one sandboxed call may use.")
+    autofunction_memory_mb: int = Field(
+        256, ge=64, le=65536, description="Address space one sandboxed call may use, in MiB."
+    )
+    autofunction_timeout_secs: float = Field(
+        5.0, gt=0.0, le=600.0, description="Wall-clock limit of one sandboxed call, start-up included."
+    )
+    autofunction_max_processes: int = Field(
+        1, ge=1, le=64, description="Processes a sandbox may have, itself included; 1 forbids forking."
+    )
+    autofunction_max_open_files: int = Field(
+        16, ge=4, le=1024, description="File descriptors a sandbox may hold open."
+    )
 
     @field_validator("llm_model", "tts_piper_model")
     @classmethod
@@ -217,7 +311,7 @@ class Settings(BaseSettings):
             raise ValueError(f"model file not found: {value}")
         return value
 
-    @field_validator("wake_words", "cors_origins", mode="before")
+    @field_validator("wake_words", "cors_origins", "autofunction_allowed_modules", mode="before")
     @classmethod
     def _split_wake_words(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from voxhub.api.app import create_app
 from voxhub.api.state import ServerState
 from voxhub.config import Settings, load_settings
+from voxhub.engines.loader import Engines
 from voxhub.engines.pool import EnginePool
 
 
@@ -38,7 +39,12 @@ def serve(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> ServeFac
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Server]:
         settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
-        app = create_app(settings, engines=engine_pool)
+        pool = engine_pool
+        if settings.llm_engine != engine_pool.settings.llm_engine:
+            # Another LLM (the OpenAI test double, say) with the run's loaded speech engines.
+            shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
+            pool = EnginePool(settings, shared)
+        app = create_app(settings, engines=pool)
         transport = httpx.ASGITransport(app=app)
         async with (
             app.router.lifespan_context(app),

@@ -73,7 +73,13 @@ def _completion_text(state: DoubleState, body: dict[str, Any]) -> tuple[str, dic
     tools = body.get("tools") or []
     if tools and body.get("tool_choice", "auto") != "none" and last["role"] == "user":
         chosen = body.get("tool_choice")
-        name = chosen["function"]["name"] if isinstance(chosen, dict) else tools[0]["function"]["name"]
+        named = [t["function"]["name"] for t in tools if t["function"]["name"] in str(last.get("content"))]
+        # the tool the choice names, else one the user names, else the first
+        name = (
+            chosen["function"]["name"]
+            if isinstance(chosen, dict)
+            else (named or [tools[0]["function"]["name"]])[0]
+        )
         return "", {"id": "call_double_1", "name": name, "arguments": json.dumps(state.tool_arguments)}
     if last["role"] == "tool":
         return f"The tool says: {last['content']}", None

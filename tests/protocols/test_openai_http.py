@@ -95,7 +95,7 @@ async def test_the_local_model_answers_a_question_through_the_sync_sdk(local_url
             messages=[{"role": "user", "content": "What is the capital of France?"}],
             max_tokens=24,
             temperature=0,
-            stop=["\n\n"],  # accepted, like the other optional fields
+            stop=["\n\n"],
         )
     )
 
@@ -238,6 +238,43 @@ async def test_user_records_the_conversation_in_that_session(tool_url: str) -> N
         ("user", "Hello there."),
         ("assistant", double.state.reply),
     ]
+
+
+# stop sequences, with the test double's fixed answer ("The capital of France is Paris.")
+
+
+async def test_the_answer_ends_before_the_first_stop_sequence(tool_url: str) -> None:
+    running_double()
+    completion = await async_sdk(tool_url).chat.completions.create(
+        model="x", messages=[{"role": "user", "content": "Capital?"}], stop=["Paris", "capital"]
+    )
+
+    assert completion.choices[0].message.content == "The "
+    assert completion.choices[0].finish_reason == "stop"
+
+
+async def test_a_stop_sequence_split_across_streamed_pieces_still_stops_the_stream(tool_url: str) -> None:
+    running_double()
+    stream = await async_sdk(tool_url).chat.completions.create(
+        model="x",
+        messages=[{"role": "user", "content": "Capital?"}],
+        stop="ance is",  # the double streams word by word: " France" and " is" are separate pieces
+        stream=True,
+    )
+    chunks = [chunk async for chunk in stream]
+
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "The capital of Fr"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+async def test_more_than_four_stop_sequences_are_refused(tool_url: str) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        await async_sdk(tool_url).chat.completions.create(
+            model="x", messages=[{"role": "user", "content": "Hi"}], stop=["a", "b", "c", "d", "e"]
+        )
+
+    assert refused.value.response.json()["details"]["param"] == "stop"
 
 
 # audio

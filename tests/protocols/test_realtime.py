@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import websockets
 from openai import AsyncOpenAI
 from openai.types.realtime import ResponseDoneEvent, ResponseTextDeltaEvent
 
 from tests.api.live import live_server
+from tests.protocols.realtime_client import TEXT_ONLY, ask_in_text, history_of, realtime
 from tests.speech import espeak_speech, padded
 from voxhub.config import load_settings
 from voxhub.engines.pool import EnginePool
-
-TEXT_ONLY = {"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}}
-
-
-class RealtimeClient:
-    """Sends client events and keeps every server event it receives, in order."""
-
-    def __init__(self, connection: websockets.ClientConnection) -> None:
-        self.connection = connection
-        self.received: list[dict[str, Any]] = []
-
-    def types(self) -> list[str]:
-        return [event["type"] for event in self.received]
-
-    async def send(self, event: dict[str, Any]) -> None:
-        await self.connection.send(json.dumps(event))
-
-    async def until(self, kind: str, timeout_secs: float = 60.0) -> dict[str, Any]:
-        async with asyncio.timeout(timeout_secs):
-            while True:
-                event = json.loads(await self.connection.recv())
-                self.received.append(event)
-                if event["type"] == kind:
-                    return event  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -51,24 +24,6 @@ async def base_url(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) ->
     settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir)
     async with live_server(settings, engine_pool) as url:
         yield url.replace("http", "ws", 1)
-
-
-@asynccontextmanager
-async def realtime(base_url: str, *, beta: bool = False) -> AsyncIterator[RealtimeClient]:
-    headers = {"OpenAI-Beta": "realtime=v1"} if beta else {}
-    async with websockets.connect(
-        f"{base_url}/v1/realtime?model=voxhub", additional_headers=headers, max_queue=None
-    ) as connection:
-        client = RealtimeClient(connection)
-        await client.until("session.created")
-        yield client
-
-
-async def ask_in_text(client: RealtimeClient, text: str) -> dict[str, Any]:
-    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-    await client.send({"type": "conversation.item.create", "item": item})
-    await client.send({"type": "response.create"})
-    return await client.until("response.done")
 
 
 async def test_a_text_turn_streams_text_deltas_and_completes(base_url: str) -> None:
@@ -176,7 +131,7 @@ async def test_response_cancel_stops_a_spoken_answer(base_url: str) -> None:
     assert done["response"]["output"][0]["status"] == "incomplete"
 
 
-async def test_without_turn_detection_a_commit_ends_the_utterance(base_url: str) -> None:
+async def test_with_manual_commits_response_create_answers_the_committed_audio(base_url: str) -> None:
     question = espeak_speech("What is the capital of France?", sample_rate_hz=24000)
     manual = {
         "type": "session.update",
@@ -187,11 +142,14 @@ async def test_without_turn_detection_a_commit_ends_the_utterance(base_url: str)
         updated = await client.until("session.updated")
         audio = base64.b64encode(question.pcm_s16le).decode()
         await client.send({"type": "input_audio_buffer.append", "audio": audio})
+        # The reference client's createResponse(): commit, then ask for the answer straight away.
         await client.send({"type": "input_audio_buffer.commit"})
+        await client.send({"type": "response.create"})
         transcript = await client.until("conversation.item.input_audio_transcription.completed")
         done = await client.until("response.done", timeout_secs=120)
 
     assert updated["session"]["audio"]["input"]["turn_detection"] is None
+    assert len(client.of_type("response.created")) == 1
     assert "france" in transcript["transcript"].lower()
     assert done["response"]["status"] == "completed"
 
@@ -218,13 +176,6 @@ async def test_the_openai_sdk_realtime_client_holds_a_text_turn(base_url: str) -
 
     assert status == "completed"
     assert "".join(deltas).strip()
-
-
-async def history_of(base_url: str, client: RealtimeClient) -> list[dict[str, Any]]:
-    session_id = client.received[0]["session"]["id"]
-    async with httpx.AsyncClient(base_url=base_url.replace("ws", "http", 1)) as http:
-        response = await http.get(f"/api/v1/sessions/{session_id}/history")
-    return response.json()["messages"]  # type: ignore[no-any-return]
 
 
 async def test_clear_drops_the_audio_not_yet_committed(base_url: str) -> None:

@@ -12,14 +12,20 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Match, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from voxhub import __version__
+from voxhub.agent.assistant import Assistant
 from voxhub.api.auth import require_auth
 from voxhub.api.errors import CatchUnexpected, install_error_handlers
 from voxhub.api.limits import BodySizeLimit, ConnectionTracker
 from voxhub.api.logging import AccessLog
 from voxhub.api.metrics import Metrics
-from voxhub.api.routes import oneshot, profiles, sessions, system
+from voxhub.api.routes import autofunctions, notes, oneshot, personas, profiles, sessions, system
 from voxhub.api.state import ServerState
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
@@ -28,6 +34,7 @@ from voxhub.sessions.manager import SessionManager
 from voxhub.sessions.store import SessionStore
 
 logger = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the browser client: static files, no build step
 
 # (module, needs the bearer-token dependency): WebSocket routes check the token themselves, since a
 # handshake can carry it only as a query parameter from a browser.
@@ -88,7 +95,10 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
             manager = SessionManager(store, settings)
             tracker = ConnectionTracker(settings.max_connections)
             metrics = Metrics(settings, tracker, lambda: manager.active_count)
-            app.state.voxhub = ServerState(settings, pool, manager, tracker, metrics, started_at=time.time())
+            assistant = await Assistant.load(settings, store, lambda: pool.get("llm"))
+            app.state.voxhub = ServerState(
+                settings, pool, manager, tracker, metrics, started_at=time.time(), assistant=assistant
+            )
             manager.start_cleanup()
             stops = [await start(app.state.voxhub) for start in _side_server_starters()]
             logger.info(
@@ -105,6 +115,7 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
                 for stop in reversed(stops):
                     await stop()
                 await manager.stop_cleanup()
+                await assistant.aclose()
         finally:
             if engines is None and pool is not None:
                 await pool.aclose()
@@ -137,11 +148,28 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
 
     authorized = [Depends(require_auth)]
     app.include_router(system.public_router)
-    for module in (system, sessions, profiles, oneshot):
+    for module in (system, sessions, profiles, oneshot, personas, notes, autofunctions):
         app.include_router(module.router, dependencies=authorized)
     # The lead owns the conversation routes and the WebSocket endpoints; they join once their modules exist.
     for module_name, protected in _OPTIONAL_ROUTERS:
         if _module_exists(module_name):
             router = importlib.import_module(module_name).router
             app.include_router(router, dependencies=authorized if protected else None)
+    app.router.routes.insert(0, _BrowserPage("/", _web_page, methods=["GET"], include_in_schema=False))
+    app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
     return app
+
+
+class _BrowserPage(Route):
+    """`/` for a browser (it accepts text/html): the web client, public like any login page; other clients
+    fall through to the JSON links at `/`."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        accept = dict(scope.get("headers") or []).get(b"accept", b"")
+        if scope["type"] != "http" or b"text/html" not in accept:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+async def _web_page(request: Request) -> FileResponse:
+    return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})

@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from voxhub.agent.assistant import Assistant
+from voxhub.agent.autofunction.service import AutoFunctionService
 from voxhub.api.limits import ConnectionTracker
 from voxhub.api.metrics import Metrics
 from voxhub.config import Settings
@@ -26,6 +28,11 @@ class ServerState:
     connections: ConnectionTracker
     metrics: Metrics
     started_at: float  # unix seconds
+    assistant: Assistant | None = None  # personas, tools, emotion, offline agent (None: the bare LLM)
+
+    @property
+    def autofunctions(self) -> AutoFunctionService | None:
+        return self.assistant.autofunctions if self.assistant else None
 
     @property
     def uptime_secs(self) -> float:

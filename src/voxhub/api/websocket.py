@@ -38,10 +38,25 @@ CLIENT_MESSAGES = (
     "mode_change",
     "config_update",
     "interrupt",
+    "audio_played",
     "ping",
 )
+_TRACKED_TURNS = 8  # turns whose sent audio is remembered, for `audio_played`
 # config_update keys that need the pipeline rebuilt (engines, profile); the rest apply in place
-_REBUILD_KEYS = frozenset({"stt_engine", "tts_engine", "llm_engine", "profile", "language", "voice"})
+_REBUILD_KEYS = frozenset(
+    {
+        "stt_engine",
+        "tts_engine",
+        "llm_engine",
+        "profile",
+        "language",
+        "voice",
+        "persona",
+        "user_id",
+        "system_prompt",
+        "avatar",
+    }
+)
 
 
 @router.websocket("/ws")
@@ -76,6 +91,8 @@ async def serve(
 
 
 class _Connection:
+    greets = True  # a new conversation opens with the persona's greeting (the seeds' sockets have their own)
+
     def __init__(self, websocket: WebSocket, state: ServerState) -> None:
         self.websocket = websocket
         self.state = state
@@ -90,6 +107,7 @@ class _Connection:
         self.input_rate_hz = int(rate) if rate.isdigit() else 0
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._loop.time()
+        self._sent_audio_ms: dict[str, float] = {}  # per recent turn: its audio sent so far
 
     def duration_secs(self) -> float:
         return self._loop.time() - self._opened_at
@@ -118,7 +136,7 @@ class _Connection:
             raise InputError("sample_rate must be a whole number of Hz between 8000 and 48000")
         query = self.websocket.query_params
         changes: dict[str, Any] = {
-            key: query[key] for key in ("persona", "profile", "language") if key in query
+            key: query[key] for key in ("persona", "profile", "language", "avatar") if key in query
         }
         flags = {key: query[key] for key in _MODE_KEYS if key in query}
         if flags:
@@ -139,6 +157,7 @@ class _Connection:
             send=self._send_frame,
             metrics=self.state.metrics,
             input_rate_hz=self.input_rate_hz,
+            agent=self.state.assistant,
         )
         if not announce:
             return
@@ -164,6 +183,8 @@ class _Connection:
                 },
             )
         )
+        if self.greets and self.conversation.greeting:
+            await self.conversation.say(self.conversation.greeting)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -219,6 +240,8 @@ class _Connection:
             await self.conversation.end_audio()
         elif kind == "interrupt":
             self.conversation.interrupt()
+        elif kind == "audio_played":
+            await self._audio_played(data)
         elif kind == "mode_change":
             await self._change_mode(data.get("flags", data))
         elif kind == "config_update":
@@ -256,9 +279,43 @@ class _Connection:
             event("config_updated", self.session.id, {"config": self.session.config.to_dict()})
         )
 
+    async def _audio_played(self, data: Mapping[str, Any]) -> None:
+        """The client stopped playing turn `turn_id` after `played_ms` of its audio: history keeps only the
+        words heard (spread evenly over the audio sent, as Realtime's truncate does)."""
+        assert self.conversation is not None
+        assert self.session is not None
+        turn_id, played_ms = data.get("turn_id"), data.get("played_ms")
+        if not isinstance(turn_id, str) or turn_id not in self._sent_audio_ms:
+            raise InputError(f"no recent answer audio of turn {turn_id!r}", details={"turn_id": turn_id})
+        if not isinstance(played_ms, int | float) or isinstance(played_ms, bool) or played_ms < 0:
+            raise InputError(
+                "played_ms must be a number of milliseconds ≥ 0", details={"played_ms": played_ms}
+            )
+        sent_ms = self._sent_audio_ms[turn_id]
+        memory = self.conversation.memory
+        await memory.wait_settled(turn_id)
+        stored = await self.state.sessions.history(self.session.id)
+        old = next(
+            (m.content for m in reversed(stored) if (m.turn_id, m.role) == (turn_id, "assistant")), None
+        )
+        text = old
+        if old is not None and played_ms < sent_ms:
+            words = old.split()
+            text = " ".join(words[: int(len(words) * played_ms / sent_ms)])
+            await self.state.sessions.rewrite(self.session.id, turn_id, "assistant", text)
+            memory.rewrite("assistant", old, text)
+        body = {"played_ms": played_ms, "sent_ms": round(sent_ms, 1), "text": text}
+        await self._send_json(event("audio_played", self.session.id, body, turn_id))
+
     async def _send_frame(self, frame: Frame) -> None:
         assert self.session is not None
         if isinstance(frame, AudioOutFrame):
+            sent = self._sent_audio_ms.pop(
+                frame.turn_id, 0.0
+            )  # re-inserted last: the dict stays in turn order
+            self._sent_audio_ms[frame.turn_id] = sent + len(frame.pcm_s16le) * 500 / frame.sample_rate_hz
+            if len(self._sent_audio_ms) > _TRACKED_TURNS:
+                del self._sent_audio_ms[next(iter(self._sent_audio_ms))]
             if self.binary_audio:
                 await self._send(bytes_=frame.pcm_s16le)
             else:

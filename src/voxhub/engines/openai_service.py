@@ -36,23 +36,27 @@ def api_key_of(settings: Settings) -> str | None:
 
 
 def make_client(
-    base_url: str, api_key: str | None, timeout_secs: float, *, loopback: bool = False
+    base_url: str,
+    api_key: str | None,
+    timeout_secs: float,
+    *,
+    loopback: bool = False,
+    connect_timeout_secs: float = 2.0,
 ) -> openai.AsyncOpenAI:
     """An SDK client that gives up quickly: a voice turn is better served by an error than by long retries."""
+    timeout = openai.Timeout(timeout_secs, connect=min(connect_timeout_secs, timeout_secs))
     if loopback:
         # llama.cpp's HTTP server drops a connection after five requests without saying so, and the next
         # request on it fails; over loopback a fresh connection per request costs nothing and cannot be stale.
         return openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or _NO_KEY,
-            timeout=timeout_secs,
+            timeout=timeout,
             max_retries=0,
             default_headers={"Connection": "close"},
         )
     # One retry (after about half a second) covers a kept-alive connection the server dropped as it was reused.
-    return openai.AsyncOpenAI(
-        base_url=base_url, api_key=api_key or _NO_KEY, timeout=timeout_secs, max_retries=1
-    )
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key or _NO_KEY, timeout=timeout, max_retries=1)
 
 
 @contextmanager

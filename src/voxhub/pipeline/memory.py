@@ -25,6 +25,8 @@ class CompletedTurn:
 
 
 CommitTurn = Callable[[CompletedTurn], Awaitable[None]]
+# (summary, how many stored messages were replaced by it this time)
+CommitSummary = Callable[[str, int], Awaitable[None]]
 
 
 @dataclass
@@ -38,9 +40,15 @@ class _OpenTurn:
 class ConversationMemory:
     """History for the LLM; a turn is settled (committed, then added) before the next one reads it."""
 
-    def __init__(self, history: Sequence[ChatMessage], commit: CommitTurn) -> None:
+    def __init__(
+        self,
+        history: Sequence[ChatMessage],
+        commit: CommitTurn,
+        commit_summary: CommitSummary | None = None,
+    ) -> None:
         self.messages: list[ChatMessage] = list(history)
         self._commit = commit
+        self._commit_summary = commit_summary
         self._open: dict[str, _OpenTurn] = {}
 
     def begin(self, turn_id: str, inputs: Sequence[ChatMessage]) -> None:
@@ -75,6 +83,16 @@ class ConversationMemory:
                 self.messages.append(ChatMessage("assistant", assistant_text, tool_calls=turn.tool_calls))
             turn.settled.set()
         return True
+
+    async def compact(self, replaced: Sequence[ChatMessage], summary: ChatMessage) -> None:
+        """Let `summary` stand for `replaced` (older messages, and any earlier summary) from now on."""
+        gone = {id(message) for message in replaced}
+        kept = [message for message in self.messages if id(message) not in gone]
+        removed = len(self.messages) - len(kept)
+        earlier = sum(1 for message in replaced if message.role == "system" and id(message) in gone)
+        self.messages = [summary, *kept]
+        if self._commit_summary is not None:
+            await self._commit_summary(summary.content, removed - earlier)
 
     def discard(self, turn_id: str) -> None:
         """Forget a turn that never happened (its tentative answer was retracted)."""

@@ -77,13 +77,31 @@ class ReplyFailed:
     details: dict[str, Any]
 
 
-ReplyEvent = ReplyText | ReplyNotice | ReplyExchange | ReplyToolCalls | ReplyFailed
+@dataclass(frozen=True, slots=True)
+class ReplyCompacted:
+    """Older history (`replaced`, the very messages of the request) now stands as one `summary` message."""
+
+    summary: ChatMessage
+    replaced: tuple[ChatMessage, ...]
+
+
+ReplyEvent = ReplyText | ReplyNotice | ReplyExchange | ReplyToolCalls | ReplyFailed | ReplyCompacted
 
 
 class ReplySource(Protocol):
     """Streams one turn's answer. Raising a VoxhubError is the same as yielding ReplyFailed."""
 
     def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]: ...
+
+
+class FixedReply:
+    """A source that says one given text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
+        yield ReplyText(self.text)
 
 
 class LlmReplies:

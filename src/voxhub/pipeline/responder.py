@@ -21,6 +21,7 @@ from voxhub.pipeline.frames import (
     RespondFrame,
     ResponseDeltaFrame,
     RetractFrame,
+    SayFrame,
     SentenceFrame,
     SpeechStartedFrame,
     TentativeTranscriptFrame,
@@ -32,6 +33,8 @@ from voxhub.pipeline.frames import (
 from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.reply import (
+    FixedReply,
+    ReplyCompacted,
     ReplyExchange,
     ReplyFailed,
     ReplyNotice,
@@ -99,6 +102,9 @@ class ResponderStage(Stage):
             await self.interrupt(push, "client")
             inputs, self._unanswered = (*self._unanswered, *frame.inputs), []
             await self._start(new_turn_id(), inputs, push)
+        elif isinstance(frame, SayFrame):
+            await self.interrupt(push, "client")
+            await self._start(new_turn_id(), (), push, FixedReply(frame.text))
         elif isinstance(frame, TentativeTranscriptFrame) and not self.options.answer_speech:
             return  # nothing is answered before the client asks
         elif isinstance(frame, TentativeTranscriptFrame):
@@ -143,15 +149,23 @@ class ResponderStage(Stage):
             self._turn_id = None  # nothing is being answered any more
         await push(InterruptFrame(turn_id, RETRACTED))
 
-    async def _start(self, turn_id: str, inputs: Sequence[ChatMessage], push: Push) -> None:
+    async def _start(
+        self, turn_id: str, inputs: Sequence[ChatMessage], push: Push, source: ReplySource | None = None
+    ) -> None:
         previous = self._turn_id
         self._turn_id = turn_id
         self._task = asyncio.create_task(
-            self._reply(previous, turn_id, tuple(inputs), push), name=f"voxhub-{turn_id}"
+            self._reply(previous, turn_id, tuple(inputs), push, source or self.source),
+            name=f"voxhub-{turn_id}",
         )
 
     async def _reply(
-        self, previous: str | None, turn_id: str, inputs: tuple[ChatMessage, ...], push: Push
+        self,
+        previous: str | None,
+        turn_id: str,
+        inputs: tuple[ChatMessage, ...],
+        push: Push,
+        source: ReplySource,
     ) -> None:
         bind_log_context(turn_id=turn_id)  # this task's log lines belong to the turn
         self.timings.turn_started(turn_id)
@@ -162,7 +176,7 @@ class ResponderStage(Stage):
         parts: list[str] = []
         started = time.perf_counter()
         try:
-            async for event in self.source.reply(ReplyRequest(turn_id, messages, self.options)):
+            async for event in source.reply(ReplyRequest(turn_id, messages, self.options)):
                 if isinstance(event, ReplyText) and event.text:
                     if not parts:
                         self.timings.llm_first_token(turn_id, time.perf_counter() - started)
@@ -180,6 +194,8 @@ class ResponderStage(Stage):
                 elif isinstance(event, ReplyToolCalls):
                     self.memory.record_tool_calls(turn_id, event.calls)
                     await push(ToolCallsFrame(event.calls, turn_id))
+                elif isinstance(event, ReplyCompacted):
+                    await self.memory.compact(event.replaced, event.summary)
                 elif isinstance(event, ReplyFailed):
                     await push(ErrorFrame(event.code, event.message, event.details, turn_id))
         except VoxhubError as exc:

@@ -43,6 +43,7 @@ async def transcription_socket(websocket: WebSocket) -> None:
 
 
 class VoiceSessionConnection(_Connection):
+    greets = False  # seed 002 sends its own `greeting` on `init`
     """Seed 002's vocabulary: flat messages, `init` with character details, base64 `tts_chunk` audio."""
 
     def __init__(self, websocket: WebSocket, state: ServerState) -> None:
@@ -81,6 +82,7 @@ class VoiceSessionConnection(_Connection):
 
 
 class TranscriptionConnection(_Connection):
+    greets = False
     """Seed 004's transcription socket: speech in, flat `{event, ...}` messages out."""
 
     async def _bind_session(self, session_id: str | None, must_exist: bool) -> Session:

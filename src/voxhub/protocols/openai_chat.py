@@ -22,6 +22,7 @@ from voxhub.api.state import ServerState, State
 from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, LlmUsage, ToolCall, ToolSpec
 from voxhub.engines.registry import ENGINES
 from voxhub.errors import InputError, VoxhubError
+from voxhub.protocols.openai_stop import StopCutter, stop_sequences
 from voxhub.sessions.models import HistoryMessage
 
 router = APIRouter(tags=["openai"])
@@ -80,7 +81,7 @@ class ChatCompletionRequest(_Lenient):
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    stop: str | list[str] | None = None  # accepted; the engines stop on their own end of turn
+    stop: str | list[str] | None = None  # up to 4 sequences; the answer ends before the first
     n: int = Field(default=1, ge=1, le=1, description="Only one choice is generated.")
     user: str | None = Field(default=None, max_length=256)
 
@@ -95,6 +96,7 @@ class _Turn:
     legacy: bool  # answered with `function_call` rather than `tool_calls`
     session_id: str | None
     options: dict[str, Any] = field(default_factory=dict)
+    stop: tuple[str, ...] = ()
 
 
 @router.post("/chat/completions", summary="OpenAI-compatible chat completion (streaming with `stream`)")
@@ -114,9 +116,16 @@ async def chat_completions(body: ChatCompletionRequest, state: State) -> Respons
     with state.connections.slot(TURN):
         text: list[str] = []
         last = LlmChunk()
-        async for chunk in engine.chat(turn.messages, tools=turn.tools, **turn.options):
-            text.append(chunk.text)
-            last = chunk if chunk.finish_reason or chunk.tool_calls or chunk.usage else last
+        cutter = StopCutter(turn.stop)
+        chunks = engine.chat(turn.messages, tools=turn.tools, **turn.options)
+        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async for chunk in chunks:
+                text.append(cutter.push(chunk.text))
+                if cutter.stopped:
+                    last = LlmChunk(finish_reason="stop")
+                    break
+                last = chunk if chunk.finish_reason or chunk.tool_calls or chunk.usage else last
+        text.append(cutter.flush())
     answer = "".join(text)
     await _record(state, turn, answer)
     message: dict[str, Any] = {"role": "assistant", "content": answer or (None if last.tool_calls else "")}
@@ -158,6 +167,7 @@ def _translate(body: ChatCompletionRequest) -> _Turn:
         legacy=legacy,
         session_id=_session_id(body.user),
         options=options,
+        stop=stop_sequences(body.stop),
     )
 
 
@@ -306,6 +316,7 @@ async def _sse(
 
     text: list[str] = []
     last = LlmChunk()
+    cutter = StopCutter(turn.stop)
     with state.connections.slot(TURN):
         stream = engine.chat(turn.messages, tools=turn.tools, **turn.options)
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
@@ -314,15 +325,23 @@ async def _sse(
             yield event({"role": "assistant", "content": ""})
             try:
                 async for chunk in _prepend(first, stream):
-                    if chunk.text:
-                        text.append(chunk.text)
-                        yield event({"content": chunk.text})
+                    piece = cutter.push(chunk.text)
+                    if piece:
+                        text.append(piece)
+                        yield event({"content": piece})
+                    if cutter.stopped:  # the rest is not wanted: closing the stream stops the engine
+                        last = LlmChunk(finish_reason="stop")
+                        break
                     last = chunk if chunk.finish_reason or chunk.tool_calls or chunk.usage else last
             except VoxhubError as exc:
                 error = error_body(exc.status_code, exc.code, exc.message, exc.details)
                 yield f"data: {json.dumps(error)}\n\n"
                 yield "data: [DONE]\n\n"
                 return
+    held = cutter.flush()
+    if held:
+        text.append(held)
+        yield event({"content": held})
     answer = "".join(text)
     await _record(state, turn, answer)
     calls = _wire_calls(last.tool_calls, turn.legacy, streamed=True)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -14,46 +14,37 @@ from starlette.websockets import WebSocketState
 
 from voxhub.api.state import ServerState
 from voxhub.api.websocket import admit, receive_or_close
-from voxhub.audio.base64_payload import decode_base64_audio, encode_base64_audio
-from voxhub.audio.resample import StreamResampler
+from voxhub.audio.base64_payload import decode_base64_audio
+from voxhub.engines.llm.base import ChatMessage
 from voxhub.errors import VoxhubError
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.frames import (
-    AudioOutEndFrame,
-    AudioOutFrame,
-    AudioStartFrame,
     ErrorFrame,
     Frame,
-    InterruptFrame,
-    ResponseDeltaFrame,
-    ResponseFrame,
     SpeechStartedFrame,
     SpeechStoppedFrame,
     TranscriptFrame,
 )
 from voxhub.protocols.realtime_events import (
     CLIENT_EVENTS,
-    REALTIME_RATE_HZ,
     InvalidEvent,
     RealtimeConfig,
     UnsupportedEvent,
     error_event,
+    function_output,
+    function_output_item,
     message_item,
     new_id,
     parse_event,
     server_event,
     session_object,
+    stable_words,
+    transcript_delta,
     updated_config,
     user_text,
 )
-from voxhub.protocols.realtime_history import (
-    BYTES_PER_MS,
-    ItemRef,
-    find_item,
-    heard_ms,
-    heard_words,
-    rewrite_item,
-)
+from voxhub.protocols.realtime_history import ItemRef, find_item, heard_ms, heard_words, rewrite_item
+from voxhub.protocols.realtime_responses import RealtimeResponses
 from voxhub.sessions.live import open_conversation, reply_options
 from voxhub.sessions.manager import Session
 
@@ -73,16 +64,6 @@ async def realtime_socket(websocket: WebSocket) -> None:
         state.connections.release(duration_secs=asyncio.get_running_loop().time() - started)
 
 
-@dataclass
-class _Response:
-    """One assistant answer (a pipeline turn) as a Realtime response with one message item."""
-
-    id: str
-    item_id: str
-    resampler: StreamResampler | None = None
-    text: list[str] = field(default_factory=list)
-
-
 class _Realtime:
     def __init__(self, websocket: WebSocket, state: ServerState) -> None:
         self.websocket = websocket
@@ -94,12 +75,16 @@ class _Realtime:
         self.session: Session | None = None
         self.conversation: Conversation | None = None
         self._send_lock = asyncio.Lock()
-        self._last_item: str | None = None
+        self.responses = RealtimeResponses(
+            self._emit, beta=self.beta, audio_output=lambda: self.config.audio_output
+        )
         self._user_item: str | None = None  # the item the user is speaking, from speech_started on
-        self._pending_text: dict[str, str] = {}  # user text items waiting for `response.create`, by id
-        self._asked: list[str] = []  # user text items sent to the pipeline, until their turn starts
-        self._items: dict[str, ItemRef] = {}  # the conversation as the client sees it
-        self._responses: dict[str, _Response] = {}  # turn id → its response
+        self._partial = ""  # the latest partial transcript of `_user_item`
+        self._partial_sent = ""  # the transcript of `_user_item` sent so far as deltas
+        self._pending: dict[str, ChatMessage] = {}  # items waiting for `response.create`, by id
+        self._appended = False  # audio appended since the last commit or clear
+        self._awaiting_final = False  # a manual commit is being transcribed
+        self._respond_when_heard = False  # a `response.create` waits for that transcript
 
     async def run(self) -> None:
         await self.websocket.accept()
@@ -133,13 +118,20 @@ class _Realtime:
         await self._apply_in_place()
 
     async def _apply_in_place(self) -> None:
-        """What changes without rebuilding the pipeline: output modality and instructions."""
+        """What changes without rebuilding the pipeline: modality, instructions, tools, when to answer."""
         assert self.conversation is not None
         assert self.session is not None
         await self.conversation.change_mode({"voice_output": self.config.audio_output, "text_output": True})
-        options = reply_options(self.session, self.settings)
-        if self.config.instructions:
-            options = replace(options, system_prompt=self.config.instructions)
+        config = self.config
+        options = replace(
+            reply_options(self.session, self.settings),
+            tools=config.tools,
+            tool_choice=config.tool_choice,
+            answer_speech=config.answers_speech,
+            barge_in=config.interrupt_response,
+        )
+        if config.instructions:
+            options = replace(options, system_prompt=config.instructions)
         self.conversation.update_reply(options)
 
     async def _receive_loop(self) -> None:
@@ -167,11 +159,16 @@ class _Realtime:
                 str(body.get("audio", "")), max_bytes=self.settings.max_ws_message_bytes
             )
             await self.conversation.push_audio(audio)
+            self._appended = self._appended or bool(audio)
         elif kind == "input_audio_buffer.commit":
+            self._awaiting_final = self._awaiting_final or (
+                self._appended and self.config.turn_detection is None
+            )
+            self._appended = False
             await self.conversation.end_audio()
         elif kind == "input_audio_buffer.clear":
             await self.conversation.clear_audio()
-            self._user_item = None
+            self._user_item, self._appended = None, False
             await self._emit("input_audio_buffer.cleared")
         elif kind == "conversation.item.delete":
             await self._delete(body)
@@ -184,13 +181,8 @@ class _Realtime:
             await self._update(updated_config(self.config, session))
         elif kind == "conversation.item.create":
             await self._create_item(body.get("item"))
-        elif kind == "response.create":
-            if not self._pending_text:
-                raise UnsupportedEvent("response.create answers new user items: create one first")
-            text = "\n".join(self._pending_text.values())
-            self._asked += self._pending_text
-            self._pending_text = {}
-            await self.conversation.push_text(text)
+        elif kind == "response.create":  # its per-response overrides (`response.*`) are ignored
+            await self._respond()
         elif kind == "response.cancel":
             self.conversation.interrupt()
         else:
@@ -214,27 +206,49 @@ class _Realtime:
             await self._apply_in_place()
         await self._emit("session.updated", session=self._session_object())
 
+    async def _respond(self) -> None:
+        """Answer the items created since the last response (tool outputs first), or from history."""
+        assert self.conversation is not None
+        if self._awaiting_final and not self.config.answers_speech:
+            self._respond_when_heard = True  # the committed utterance is still being transcribed
+            return
+        pending = sorted(self._pending.items(), key=lambda entry: entry[1].role != "tool")
+        self.responses.asked += [item_id for item_id, _ in pending]
+        self._pending = {}
+        await self.conversation.respond(tuple(message for _, message in pending))
+
     async def _create_item(self, item: Any) -> None:
         if not isinstance(item, Mapping):
             raise InvalidEvent("conversation.item.create needs an `item` object", details={"param": "item"})
-        text = user_text(item)
         item_id = str(item.get("id") or new_id("item"))
+        if item.get("type") == "function_call_output":
+            call_id, output = function_output(item)
+            await self.responses.add_item(function_output_item(item_id, call_id, output))
+            self._pending[item_id] = ChatMessage("tool", output, tool_call_id=call_id)
+            self.responses.items[item_id] = ItemRef("tool")
+            return
+        text = user_text(item)
         content = [{"type": "input_text", "text": text}]
-        await self._add_item(message_item(item_id, "user", content, "completed"))
-        self._pending_text[item_id] = text
-        self._items[item_id] = ItemRef("user")
+        await self.responses.add_item(message_item(item_id, "user", content, "completed"))
+        self._pending[item_id] = ChatMessage("user", text)
+        self.responses.items[item_id] = ItemRef("user")
 
     async def _delete(self, body: Mapping[str, Any]) -> None:
         """Drop an item from the client's view and, once its turn is committed, from history."""
-        item_id, item = find_item(self._items, body)
-        if self._pending_text.pop(item_id, None) is None:
+        item_id, item = find_item(self.responses.items, body)
+        if self._pending.pop(item_id, None) is None:
+            if item.role not in ("user", "assistant"):
+                raise UnsupportedEvent(
+                    "answered function_call items and their outputs cannot be deleted",
+                    details={"param": "item_id"},
+                )
             await self._rewrite(item, lambda _: None)
-        del self._items[item_id]
+        del self.responses.items[item_id]
         await self._emit("conversation.item.deleted", item_id=item_id)
 
     async def _truncate(self, body: Mapping[str, Any]) -> None:
         """Keep in history only the words of the answer's audio the client played (`audio_end_ms`)."""
-        item_id, item = find_item(self._items, body)
+        item_id, item = find_item(self.responses.items, body)
         end_ms = heard_ms(body, item)
         await self._rewrite(item, lambda text: heard_words(text, end_ms, item.audio_ms))
         item.audio_ms = end_ms
@@ -247,17 +261,12 @@ class _Realtime:
         assert self.conversation is not None
         await rewrite_item(self.state.sessions, self.session.id, self.conversation.memory, item, edit)
 
-    async def _add_item(self, item: dict[str, Any]) -> None:
-        await self._emit("conversation.item.added", previous_item_id=self._last_item, item=item)
-        await self._emit("conversation.item.done", previous_item_id=self._last_item, item=item)
-        self._last_item = item["id"]
-
     # -- pipeline frames → server events ------------------------------------------------------------
 
     async def _on_frame(self, frame: Frame) -> None:
         match frame:
             case SpeechStartedFrame(timestamp_ms=at):
-                self._user_item = new_id("item")
+                self._user_item, self._partial, self._partial_sent = new_id("item"), "", ""
                 await self._emit(
                     "input_audio_buffer.speech_started", audio_start_ms=int(at), item_id=self._user_item
                 )
@@ -266,112 +275,58 @@ class _Realtime:
                 await self._emit(
                     "input_audio_buffer.speech_stopped", audio_end_ms=int(at), item_id=self._user_item
                 )
+            case TranscriptFrame(is_final=False, text=text) if self._user_item is not None:
+                stable = stable_words(self._partial, text)
+                self._partial = text
+                await self._transcript_delta(self._user_item, stable)
             case TranscriptFrame(is_final=True, text=text, turn_id=turn):
                 await self._user_spoke(text, turn)
-            case ResponseDeltaFrame(text=text, turn_id=turn):
-                response = await self._response(turn)
-                response.text.append(text)
-                kind = (
-                    "response.output_audio_transcript.delta"
-                    if self.config.audio_output
-                    else "response.output_text.delta"
-                )
-                await self._emit(kind, **self._where(response), delta=text)
-            case AudioStartFrame(turn_id=turn, sample_rate_hz=rate):
-                (await self._response(turn)).resampler = StreamResampler(rate, REALTIME_RATE_HZ)
-            case AudioOutFrame(turn_id=turn, pcm_s16le=pcm, sample_rate_hz=rate):
-                response = await self._response(turn)
-                if response.resampler is None:
-                    response.resampler = StreamResampler(rate, REALTIME_RATE_HZ)
-                await self._audio(response, response.resampler.push(pcm))
-            case AudioOutEndFrame(turn_id=turn) if turn in self._responses:
-                response = self._responses[turn]
-                if response.resampler is not None:
-                    await self._audio(response, response.resampler.push(b"", last=True))
-                    response.resampler = None
-            case ResponseFrame(text=text, turn_id=turn):
-                await self._finish(await self._response(turn), "completed", text)
-                self._responses.pop(turn, None)
-            case InterruptFrame(turn_id=turn) if turn in self._responses:
-                response = self._responses.pop(turn)
-                await self._finish(response, "cancelled", "".join(response.text).strip())
             case ErrorFrame(error=code, message=message):
                 await self._send(error_event(message, code, event_id=None))
+                await self._heard()  # a failed transcription ends the wait for it too
+            case _:
+                await self.responses.on_frame(frame)
+
+    async def _transcript_delta(self, item_id: str, text: str) -> None:
+        """Send what `text` adds to the transcript deltas sent so far, if it extends them."""
+        delta = transcript_delta(self._partial_sent, text)
+        if delta:
+            self._partial_sent = text
+            await self._emit(
+                "conversation.item.input_audio_transcription.delta",
+                item_id=item_id,
+                content_index=0,
+                delta=delta,
+            )
 
     async def _user_spoke(self, text: str, turn_id: str) -> None:
         item_id, self._user_item = self._user_item or new_id("item"), None
-        self._items[item_id] = ItemRef("user", turn_id)
-        await self._emit("input_audio_buffer.committed", previous_item_id=self._last_item, item_id=item_id)
+        await self._transcript_delta(item_id, text)
+        self._partial = self._partial_sent = ""
+        if self.config.answers_speech:
+            self.responses.items[item_id] = ItemRef("user", turn_id)
+        else:  # held for the next `response.create`, whose turn it becomes part of
+            self.responses.items[item_id] = ItemRef("user")
+            self.responses.asked.append(item_id)
+        await self._emit(
+            "input_audio_buffer.committed", previous_item_id=self.responses.last_item, item_id=item_id
+        )
         content = [{"type": "input_audio", "transcript": text}]
-        await self._add_item(message_item(item_id, "user", content, "completed"))
+        await self.responses.add_item(message_item(item_id, "user", content, "completed"))
         await self._emit(
             "conversation.item.input_audio_transcription.completed",
             item_id=item_id,
             content_index=0,
             transcript=text,
         )
+        await self._heard()
 
-    async def _response(self, turn_id: str) -> _Response:
-        """The response of `turn_id`, announced (`response.created`, its item added) on first use."""
-        if turn_id in self._responses:
-            return self._responses[turn_id]
-        response = self._responses[turn_id] = _Response(new_id("resp"), new_id("item"))
-        self._items[response.item_id] = ItemRef("assistant", turn_id)
-        for item_id in self._asked:  # a text turn: the user items it answers are this turn's
-            if item_id in self._items:
-                self._items[item_id].turn_id = turn_id
-        self._asked = []
-        await self._emit("response.created", response=self._response_object(response, "in_progress", []))
-        item = message_item(response.item_id, "assistant", [], "in_progress")
-        await self._emit("response.output_item.added", response_id=response.id, output_index=0, item=item)
-        await self._emit("conversation.item.added", previous_item_id=self._last_item, item=item)
-        self._last_item = response.item_id
-        return response
-
-    async def _audio(self, response: _Response, pcm: bytes) -> None:
-        if pcm:
-            self._items[response.item_id].audio_ms += len(pcm) / BYTES_PER_MS
-            await self._emit(
-                "response.output_audio.delta", **self._where(response), delta=encode_base64_audio(pcm)
-            )
-
-    async def _finish(self, response: _Response, status: str, text: str) -> None:
-        where = self._where(response)
-        if self.config.audio_output:
-            await self._emit("response.output_audio.done", **where)
-            await self._emit("response.output_audio_transcript.done", **where, transcript=text)
-            part = {"type": "output_audio", "transcript": text}
-        else:
-            await self._emit("response.output_text.done", **where, text=text)
-            part = {"type": "output_text", "text": text}
-        item = message_item(
-            response.item_id, "assistant", [part], "completed" if status == "completed" else "incomplete"
-        )
-        await self._emit("response.output_item.done", response_id=response.id, output_index=0, item=item)
-        await self._emit("conversation.item.done", previous_item_id=None, item=item)
-        await self._emit("response.done", response=self._response_object(response, status, [item]))
-
-    def _response_object(
-        self, response: _Response, status: str, output: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        modalities = ["audio"] if self.config.audio_output else ["text"]
-        key = "modalities" if self.beta else "output_modalities"
-        return {
-            "id": response.id,
-            "object": "realtime.response",
-            "status": status,
-            key: modalities,
-            "output": output,
-        }
-
-    @staticmethod
-    def _where(response: _Response) -> dict[str, Any]:
-        return {
-            "response_id": response.id,
-            "item_id": response.item_id,
-            "output_index": 0,
-            "content_index": 0,
-        }
+    async def _heard(self) -> None:
+        """A committed utterance is transcribed: a `response.create` that waited for it goes ahead."""
+        self._awaiting_final = False
+        if self._respond_when_heard:
+            self._respond_when_heard = False
+            await self._respond()
 
     async def _emit(self, kind: str, **fields: Any) -> None:
         body = server_event(kind, self.beta, **fields)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-from voxhub.engines.llm.base import ChatMessage
+from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.memory import CompletedTurn, ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.output import Send
-from voxhub.pipeline.reply import ReplyOptions
+from voxhub.pipeline.reply import LlmReplies, ReplyOptions, ReplySource
 from voxhub.pipeline.speaker import VoiceOptions
 from voxhub.pipeline.timing import LatencyObserver
 from voxhub.sessions.errors import ProfileNotFound
@@ -24,7 +25,26 @@ if TYPE_CHECKING:
     from voxhub.config import Settings
     from voxhub.engines.pool import EnginePool
 
-HISTORY_TURNS = 40  # messages of history given to the LLM; older ones stay in the store
+HISTORY_MESSAGES = 200  # at most this many messages after the summary are loaded; all stay in the store
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSetup:
+    """What the assistant brain makes of a session: who answers, how, in which voice, saying what first."""
+
+    replies: ReplySource
+    reply: ReplyOptions
+    voice: str | None
+    speakable: Callable[[str], str] | None  # rewrites sentences for the ear before TTS
+    greeting: str | None  # said at the start of a session with no history yet
+    # Called with the conversation once it runs; returns what to do when it closes.
+    attach: Callable[[Conversation], Callable[[], Awaitable[None]]] | None = None
+
+
+class ConversationAgent(Protocol):
+    async def setup(
+        self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str
+    ) -> AgentSetup: ...
 
 
 async def session_profile(manager: SessionManager, session: Session) -> Profile:
@@ -54,6 +74,7 @@ async def open_conversation(
     input_rate_hz: int = 16000,
     paced: bool = True,
     activation: str | None = None,
+    agent: ConversationAgent | None = None,
 ) -> Conversation:
     """Build and start the conversation of `session`; `paced=False` sends audio as fast as it is made."""
     config = session.config
@@ -78,21 +99,40 @@ async def open_conversation(
         llm=await engines.get("llm", config.llm_engine),
         wake=await engines.get("wake", None) if profile.activation == "wake_word" else None,
     )
+    reply = reply_options(session, settings)
+    setup = AgentSetup(LlmReplies(conversation_engines.llm), reply, config.voice, None, None)
+    if agent is not None:
+        setup = await agent.setup(session, conversation_engines.llm, reply, language or settings.tts_language)
+        conversation_engines = replace(conversation_engines, replies=setup.replies)
     options = ConversationOptions(
-        reply=reply_options(session, settings),
+        reply=setup.reply,
         listening=listening,
         voice=VoiceOptions(
-            voice=config.voice, language=language or settings.tts_language, avatar=config.avatar
+            voice=setup.voice,
+            language=language or settings.tts_language,
+            avatar=config.avatar,
+            speakable=setup.speakable,
         ),
         input_rate_hz=input_rate_hz,
         output_lead_ms=300.0 if paced else float("inf"),
     )
-    stored = await manager.history(session.id, HISTORY_TURNS)
+    summary = await manager.store.summary(session.id)
+    covered = summary[1] if summary else 0
+    stored = await manager.store.history_after(session.id, covered, HISTORY_MESSAGES)
     history = [
         ChatMessage(message.role, message.content, message.tool_calls, message.tool_call_id)
         for message in _whole_exchanges(stored)
         if message.content or message.tool_calls
     ]
+    if summary:
+        history.insert(0, ChatMessage("system", summary[0]))
+    # Stored messages before the ones in memory: a summary made later covers them and what it replaced.
+    before = await manager.store.message_count(session.id) - len(stored)
+
+    async def commit_summary(text: str, replaced: int) -> None:
+        nonlocal before
+        before += replaced
+        await manager.store.save_summary(session.id, text, before)
 
     async def commit(turn: CompletedTurn) -> None:
         now = time.time()
@@ -113,11 +153,15 @@ async def open_conversation(
         conversation_engines,
         options,
         mode=ModeState(**config.mode.to_dict()),
-        memory=ConversationMemory(history, commit),
+        memory=ConversationMemory(history, commit, commit_summary),
         send=send,
         metrics=metrics,
     )
     await conversation.start()
+    if setup.attach is not None:
+        conversation.on_close(setup.attach(conversation))
+    if not stored:  # a new conversation: the caller may say it (`conversation.say`)
+        conversation.greeting = setup.greeting
     return conversation
 
 

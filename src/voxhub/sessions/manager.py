@@ -173,6 +173,11 @@ class SessionManager:
 
     # history
 
+    @property
+    def store(self) -> SessionStore:
+        """The store itself, for what is not about the session's lifecycle (summaries, user notes)."""
+        return self._store
+
     async def history(self, session_id: str, limit: int | None = None) -> list[HistoryMessage]:
         """The conversation so far, oldest first (the last `limit` messages if given)."""
         await self.get(session_id)

@@ -207,6 +207,74 @@ class SessionStore:
             )
         return await self._run(self._write, sql, (*params, session_id, turn_id, role))
 
+    async def history_after(self, session_id: str, skip: int, limit: int) -> list[HistoryMessage]:
+        """Messages after the first `skip` of the session, oldest first; at most the last `limit` of them."""
+        rows = await self._run(
+            self._fetchall,
+            "SELECT role, content, turn_id, interrupted, created_at, tool_json FROM"
+            " (SELECT * FROM messages WHERE session_id = ? ORDER BY id LIMIT -1 OFFSET ?)"
+            " ORDER BY id DESC LIMIT ?",
+            (session_id, max(skip, 0), max(limit, 0)),
+        )
+        return [
+            HistoryMessage.with_tool_json(
+                HistoryMessage(
+                    role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4]
+                ),
+                r[5],
+            )
+            for r in reversed(rows)
+        ]
+
+    async def message_count(self, session_id: str) -> int:
+        row = await self._run(
+            self._fetchone, "SELECT count(*) FROM messages WHERE session_id = ?", (session_id,)
+        )
+        return int(row[0]) if row else 0
+
+    # summaries of older history, and notes about a user that outlive sessions
+
+    async def save_summary(self, session_id: str, content: str, covered_messages: int) -> None:
+        """The summary of the session's first `covered_messages` messages (they stay in history too)."""
+        await self._run(
+            self._write,
+            "INSERT INTO summaries (session_id, content, through_message_id) VALUES (?, ?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET content = excluded.content,"
+            " through_message_id = excluded.through_message_id",
+            (session_id, content, covered_messages),
+        )
+
+    async def summary(self, session_id: str) -> tuple[str, int] | None:
+        """(summary, how many of the first messages it covers), if the session has one."""
+        row = await self._run(
+            self._fetchone,
+            "SELECT content, through_message_id FROM summaries WHERE session_id = ?",
+            (session_id,),
+        )
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    async def add_note(self, user_id: str, content: str, created_at: float) -> int:
+        return await self._run(
+            self._insert,
+            "INSERT INTO user_notes (user_id, content, created_at) VALUES (?, ?, ?)",
+            (user_id, content, created_at),
+        )
+
+    async def notes(self, user_id: str) -> list[tuple[int, str, float]]:
+        """(id, note, created_at) of everything remembered about `user_id`, oldest first."""
+        rows = await self._run(
+            self._fetchall,
+            "SELECT id, content, created_at FROM user_notes WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [(int(r[0]), str(r[1]), float(r[2])) for r in rows]
+
+    async def delete_note(self, user_id: str, note_id: int) -> bool:
+        deleted = await self._run(
+            self._write, "DELETE FROM user_notes WHERE user_id = ? AND id = ?", (user_id, note_id)
+        )
+        return deleted > 0
+
     # profiles
 
     async def save_profile(self, profile: Profile) -> None:
@@ -233,6 +301,10 @@ class SessionStore:
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         with self._connection:
             return self._connection.execute(sql, params).rowcount
+
+    def _insert(self, sql: str, params: tuple[Any, ...]) -> int:
+        with self._connection:
+            return int(self._connection.execute(sql, params).lastrowid or 0)
 
     def _fetchone(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._connection.execute(sql, params).fetchone()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -45,3 +45,21 @@ class Tool(Protocol):
     spec: ToolSpec
 
     async def call(self, arguments: Mapping[str, Any]) -> ToolResult: ...
+
+
+class FunctionTool:
+    """A tool made of a spec and an async function: for small built-ins and for tests."""
+
+    def __init__(
+        self,
+        spec: ToolSpec,
+        function: Callable[[Mapping[str, Any]], Awaitable[ToolResult]],
+        *,
+        kind: ToolKind = "builtin",
+    ) -> None:
+        self.spec = spec
+        self.kind = kind
+        self._function = function
+
+    async def call(self, arguments: Mapping[str, Any]) -> ToolResult:
+        return await self._function(arguments)

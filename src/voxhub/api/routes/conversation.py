@@ -21,6 +21,7 @@ from voxhub.pipeline.frames import (
     AudioStartFrame,
     ErrorFrame,
     Frame,
+    NoticeFrame,
     ResponseFrame,
     TranscriptFrame,
 )
@@ -65,6 +66,20 @@ class TurnResult(BaseModel):
     errors: list[dict[str, Any]] = Field(
         default_factory=list, description="Engine failures the turn survived."
     )
+    emotion: dict[str, Any] | None = Field(default=None, description="The user's emotion: label, confidence.")
+    fallback: bool = Field(
+        default=False, description="True when the offline agent answered for a failed LLM."
+    )
+    fallback_reason: str | None = None
+    tool_calls: list[dict[str, Any]] = Field(
+        default_factory=list, description="Tools the server ran for this answer, with their results."
+    )
+    intent: dict[str, Any] | None = Field(default=None, description="The command the offline agent matched.")
+    visemes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Mouth shapes timed to `audio_data` ({viseme, start_ms, duration_ms}) when the session's "
+        "`avatar` option is on.",
+    )
 
 
 @router.post("/{session_id}/text", summary="Send text, get the answer (and its audio if the mode speaks)")
@@ -108,6 +123,13 @@ async def audio_turn(session_id: str, request: Request, state: State) -> TurnRes
     if not session.config.mode.voice_input:
         raise InputError("voice input is off for this session; change its mode or send text")
     audio, audio_format = await _read_utterance(request, state)
+    return await run_audio_turn(state, session, audio, audio_format)
+
+
+async def run_audio_turn(
+    state: ServerState, session: Session, audio: PcmAudio, audio_format: str
+) -> TurnResult:
+    """One spoken utterance through the session's conversation: its transcript and the answer."""
 
     async def feed(conversation: Conversation) -> None:
         await conversation.push_audio(audio.pcm_s16le)
@@ -154,9 +176,12 @@ class _TurnCollector:
         self.audio: list[bytes] = []
         self.sample_rate_hz: int | None = None
         self.errors: list[dict[str, Any]] = []
+        self.notices: dict[str, list[dict[str, Any]]] = {}
 
     async def send(self, frame: Frame) -> None:
-        if isinstance(frame, AudioOutFrame):
+        if isinstance(frame, NoticeFrame):
+            self.notices.setdefault(frame.kind, []).append(frame.data)
+        elif isinstance(frame, AudioOutFrame):
             self.audio.append(frame.pcm_s16le)
         elif isinstance(frame, AudioStartFrame):
             self.sample_rate_hz = frame.sample_rate_hz
@@ -191,6 +216,7 @@ async def _run_turn(
             input_rate_hz=input_rate_hz,
             paced=False,
             activation="push_to_talk",  # an upload is one whole utterance
+            agent=state.assistant,
         )
         try:
             await feed(conversation)
@@ -208,6 +234,12 @@ async def _run_turn(
         transcript=collector.transcript,
         text=collector.text,
         errors=collector.errors,
+        emotion=_last(collector.notices.get("emotion")),
+        fallback=bool(collector.notices.get("fallback")),
+        fallback_reason=(_last(collector.notices.get("fallback")) or {}).get("reason"),
+        tool_calls=collector.notices.get("tool_call", []),
+        intent=_last(collector.notices.get("intent")),
+        visemes=[shape for notice in collector.notices.get("viseme", []) for shape in notice["visemes"]],
     )
     if collector.audio and collector.sample_rate_hz:
         clip = PcmAudio(b"".join(collector.audio), collector.sample_rate_hz)
@@ -215,3 +247,7 @@ async def _run_turn(
         result.audio_format = audio_format
         result.sample_rate_hz = clip.sample_rate_hz
     return result
+
+
+def _last(items: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    return items[-1] if items else None

@@ -26,6 +26,7 @@ from voxhub.audio.base64_payload import decode_base64_audio
 from voxhub.engines.registry import Stage, check_engine_name
 from voxhub.engines.tts.base import synthesize_all
 from voxhub.errors import AudioError, InputError, PayloadTooLargeError, UnknownEngineError
+from voxhub.pipeline.visemes import text_visemes, track_dicts
 
 router = APIRouter(prefix="/api/v1", tags=["one-shot"])
 M = TypeVar("M", bound=BaseModel)
@@ -146,6 +147,8 @@ async def synthesize(body: SynthesizeRequest, state: State) -> Response:
                 "sample_rate_hz": audio.sample_rate_hz,
                 "duration_ms": round(audio.duration_ms, 1),
                 "engine": engine.name,
+                # mouth shapes for an animated face, from the spelling spread over the audio
+                "visemes": track_dicts(text_visemes(body.text, audio.duration_ms)),
             }
         )
     return Response(encoded, media_type=media_type, headers={"X-Sample-Rate": str(audio.sample_rate_hz)})

@@ -43,6 +43,7 @@ class OpenAiLlm:
         api_key: str | None,
         model: str,
         timeout_secs: float = 30.0,
+        connect_timeout_secs: float = 2.0,
         max_tokens: int = 256,
         temperature: float = 0.7,
         context_tokens: int = 8192,
@@ -50,7 +51,9 @@ class OpenAiLlm:
         service: str = "the OpenAI-compatible LLM service",
         loopback: bool = False,
     ) -> None:
-        self._client = make_client(base_url, api_key, timeout_secs, loopback=loopback)
+        self._client = make_client(
+            base_url, api_key, timeout_secs, loopback=loopback, connect_timeout_secs=connect_timeout_secs
+        )
         self._base_url = base_url
         self._api_key = api_key
         self._model = model
@@ -69,6 +72,7 @@ class OpenAiLlm:
             api_key=api_key_of(settings),
             model=settings.openai_llm_model,
             timeout_secs=settings.openai_timeout_secs,
+            connect_timeout_secs=settings.openai_connect_timeout_secs,
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
             context_tokens=settings.llm_context_tokens,

@@ -58,6 +58,7 @@ async def handle_transcript(state: ServerState, transcript: Transcript) -> Event
             send=answer.send,
             metrics=state.metrics,
             paced=False,
+            agent=state.assistant,
         )
         try:
             await conversation.change_mode({"voice_output": False, "text_output": True})

@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxhub.api.limits import TURN
-from voxhub.api.routes import conversation, oneshot, profiles, system
+from voxhub.api.routes import conversation, oneshot, personas, profiles, system
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio
 from voxhub.audio.base64_payload import decode_base64_audio
 from voxhub.errors import InputError
 from voxhub.protocols import openai_audio
+from voxhub.protocols.compat import seed000
 from voxhub.protocols.compat_ws import COMPAT_PROFILE_KEY, character_prompt
 from voxhub.sessions.models import SessionConfig
 
@@ -294,3 +295,19 @@ async def _transcribe_bytes(
         engine = await state.engines.get("stt")
         transcript = await engine.transcribe(audio, language=language)
     return transcript.text, transcript.language
+
+
+# --- seed 002: LLM1 and LLM2 under their old paths ------------------------------------------------
+
+
+@router.post("/generate-context", summary="Seed 002 (LLM1): a character's context and rules")
+async def generate_context(body: personas.ContextRequest, state: State) -> personas.ContextResponse:
+    return await personas.persona_context(body, state)
+
+
+@router.post("/generate-response", summary="Seed 002 (LLM2): the character's answer")
+async def generate_response(body: personas.RespondRequest, state: State) -> personas.RespondResponse:
+    return await personas.persona_respond(body, state)
+
+
+router.include_router(seed000.router)

@@ -1,0 +1,170 @@
+"""The assistant as a server keeps it: personas, notes, tools, emotion and the offline agent, loaded once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from voxhub.agent.autofunction.service import AutoFunctionService
+from voxhub.agent.brain import Brain, BrainOptions, EmotionLabeller
+from voxhub.agent.memory import HistoryCompactor, UserNotes
+from voxhub.agent.offline import OfflineAgent
+from voxhub.agent.personas import Persona, PersonaStore
+from voxhub.agent.spoken import speakable
+from voxhub.agent.tools.builtin import builtin_tools
+from voxhub.agent.tools.registry import ToolRegistry
+from voxhub.agent.tools.timers import Timer, TimerService
+from voxhub.engines.llm.base import LlmEngine
+from voxhub.errors import VoxhubError
+from voxhub.pipeline.conversation import Conversation
+from voxhub.pipeline.reply import ReplyOptions
+from voxhub.sessions.live import AgentSetup
+from voxhub.sessions.manager import Session
+from voxhub.sessions.store import SessionStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from voxhub.agent.emotion import EmotionRecognizer
+    from voxhub.agent.homeassistant import HomeAssistantClient
+    from voxhub.config import Settings
+
+logger = logging.getLogger(__name__)
+
+TIMER_TOOLS = frozenset({"set_timer", "cancel_timer", "list_timers"})
+
+
+@dataclass
+class Assistant:
+    """One per server. `setup` makes the reply source and options of each conversation."""
+
+    settings: Settings
+    personas: PersonaStore
+    notes: UserNotes
+    tools: ToolRegistry | None = None
+    emotion: EmotionLabeller | None = None
+    offline: OfflineAgent | None = None
+    homeassistant: HomeAssistantClient | None = None
+    autofunctions: AutoFunctionService | None = None
+    _closers: tuple[Callable[[], object], ...] = ()
+
+    async def setup(self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str) -> AgentSetup:
+        config = session.config
+        persona = await self.personas.find(config.persona)
+        user_id = config.user_id
+        brain = self.brain(
+            llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
+        )
+        timers = TimerService()  # this conversation's: it announces them when they run out
+        brain.own_tools = [
+            *(self.notes.tools(user_id) if user_id else ()),
+            *(tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS),
+        ]
+
+        def attach(conversation: Conversation) -> Callable[[], Awaitable[None]]:
+            async def announce(timer: Timer) -> None:
+                await conversation.say(timer.announcement)
+
+            timers.on_fired = announce
+            return timers.aclose
+
+        options = replace(
+            reply,
+            system_prompt=config.system_prompt or f"{persona.system_prompt()}\n{self.settings.system_prompt}",
+            persona=persona.name,
+            user_id=user_id,
+            language=language,
+        )
+        return AgentSetup(
+            replies=brain,
+            reply=options,
+            voice=config.voice or persona.voice,
+            speakable=functools.partial(speakable, language=language),
+            greeting=persona.greeting if self.settings.greeting_enabled else None,
+            attach=attach,
+        )
+
+    def brain(self, llm: LlmEngine, persona: Persona, language: str, *, notes_prompt: str = "") -> Brain:
+        """A brain for one conversation (also used by one-shot APIs that run no pipeline)."""
+        return Brain(
+            llm,
+            BrainOptions(
+                language=language,
+                offline_first=self.settings.agent_offline_first,
+                match_tone=persona.match_tone,
+                acknowledgements=persona.acknowledgements,
+                max_tool_calls=self.settings.tools_max_calls_per_turn,
+                notes_prompt=notes_prompt,
+            ),
+            tools=self.tools,
+            emotion=self.emotion,
+            offline=self.offline,
+            compactor=HistoryCompactor(llm),
+        )
+
+    @classmethod
+    async def load(
+        cls, settings: Settings, store: SessionStore, llm: Callable[[], Awaitable[LlmEngine]]
+    ) -> Assistant:
+        """Everything the settings ask for; what cannot load is logged and left out, never fatal."""
+        from voxhub.agent.homeassistant import HomeAssistantClient
+
+        closers: list[Callable[[], object]] = []
+        emotion: EmotionLabeller | None = None
+        if settings.emotion_enabled:
+            try:
+                emotion = await asyncio.to_thread(_shared_recognizer, settings.models_root)
+            except VoxhubError as exc:
+                logger.warning("emotion recognition is off: %s", exc.message, extra={"error": exc.code})
+        client = HomeAssistantClient.from_settings(settings)
+        if client is not None:
+            closers.append(client.aclose)
+        languages = tuple({settings.stt_language or "en", settings.tts_language or "en", "en"})
+        offline = await OfflineAgent.load(client, languages=languages)
+        closers.append(offline.aclose)
+        tools = await _tools(settings, client, closers)
+        autofunctions = AutoFunctionService(settings, llm, tools)
+        await autofunctions.start()  # the tools approved before are live again
+        return cls(
+            settings,
+            PersonaStore(settings.data_dir / "personas"),
+            UserNotes(store),
+            tools=tools,
+            emotion=emotion,
+            offline=offline,
+            homeassistant=client,
+            autofunctions=autofunctions,
+            _closers=tuple(closers),
+        )
+
+    async def aclose(self) -> None:
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+
+
+@functools.cache
+def _shared_recognizer(models_root: Path) -> EmotionRecognizer:
+    """One recognizer per process (it is thread-safe): apps started in one process share it."""
+    from voxhub.agent.emotion import EmotionRecognizer
+
+    return EmotionRecognizer.from_models_root(models_root)
+
+
+async def _tools(
+    settings: Settings, client: HomeAssistantClient | None, closers: list[Callable[[], object]]
+) -> ToolRegistry:
+    from voxhub.agent.tools.homeassistant import homeassistant_tools
+    from voxhub.agent.tools.loader import build_registry
+
+    extra = homeassistant_tools(client) if client is not None else []
+    registry = await build_registry(settings, extra_tools=extra)
+    closers.append(registry.aclose)
+    return registry

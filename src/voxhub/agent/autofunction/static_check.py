@@ -1,0 +1,265 @@
+"""The first line of defence: an AST allow-list every generated tool must pass before it runs anywhere."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Pure computation: nothing here reaches files, processes, the network or the interpreter's internals.
+SAFE_MODULES = frozenset(
+    {
+        "math",
+        "cmath",
+        "statistics",
+        "datetime",
+        "calendar",
+        "json",
+        "re",
+        "random",
+        "string",
+        "textwrap",
+        "itertools",
+        "functools",
+        "operator",
+        "collections",
+        "heapq",
+        "bisect",
+        "decimal",
+        "fractions",
+        "typing",
+        "dataclasses",
+        "enum",
+        "unicodedata",
+    }
+)
+
+# Named so the violation says why, and so an admin's allow-list can never re-open them.
+DANGEROUS_MODULES = {
+    "os": "reaches the operating system",
+    "sys": "reaches the interpreter",
+    "subprocess": "starts processes",
+    "socket": "opens network connections",
+    "ssl": "opens network connections",
+    "http": "opens network connections",
+    "urllib": "opens network connections",
+    "ctypes": "calls native code",
+    "cffi": "calls native code",
+    "importlib": "imports arbitrary modules",
+    "builtins": "replaces the built-ins",
+    "shutil": "changes files",
+    "pathlib": "reaches files",
+    "io": "reaches files",
+    "tempfile": "reaches files",
+    "glob": "reaches files",
+    "pickle": "runs arbitrary code when loading",
+    "marshal": "loads code objects",
+    "multiprocessing": "starts processes",
+    "threading": "starts threads",
+    "signal": "sends signals",
+    "resource": "changes the sandbox's limits",
+    "gc": "reaches every object in the interpreter",
+    "inspect": "reaches frames and globals",
+    "code": "runs arbitrary code",
+    "pty": "starts processes",
+    "posix": "reaches the operating system",
+    "mmap": "maps memory and files",
+}
+
+FORBIDDEN_BUILTINS = frozenset(
+    {
+        "__import__",
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "input",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "help",
+        "exit",
+        "quit",
+        "memoryview",
+    }
+)
+_ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
+# Frame and code attributes that lead from any function or generator to the globals of the runner.
+_FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        "gi_frame",
+        "gi_code",
+        "cr_frame",
+        "cr_code",
+        "ag_frame",
+        "ag_code",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_back",
+        "f_code",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "mro",
+        "format_map",
+    }
+)
+_DUNDER = re.compile(r"__\w+__")
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One thing the allow-list refuses, with where it is (1-based line, 0-based column)."""
+
+    line: int
+    column: int
+    rule: str
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "rule": self.rule, "message": self.message}
+
+
+def allowed_modules(extra: Iterable[str] = ()) -> frozenset[str]:
+    """The safe modules plus what an admin allows, minus the dangerous ones (which stay closed)."""
+    return (SAFE_MODULES | {name.strip() for name in extra if name.strip()}) - DANGEROUS_MODULES.keys()
+
+
+def imported_modules(source: str) -> set[str]:
+    """The full names of modules `source` imports (empty when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, allowed: frozenset[str]) -> None:
+        self.allowed = allowed
+        self.violations: list[Violation] = []
+        self._attribute_calls: set[int] = set()  # ids of getattr-like names checked as a call
+
+    def flag(self, node: ast.AST, rule: str, message: str) -> None:
+        line, column = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        self.violations.append(Violation(line, column, rule, message))
+
+    def _check_module(self, node: ast.AST, name: str) -> None:
+        top = name.split(".")[0]
+        if top in DANGEROUS_MODULES:
+            self.flag(node, "import", f"import of `{name}` is not allowed: it {DANGEROUS_MODULES[top]}")
+        elif top not in self.allowed:
+            self.flag(node, "import", f"import of `{name}` is not allowed (not on the allow-list)")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check_module(node, alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module:
+            self.flag(node, "import", "relative imports are not allowed")
+            return
+        self._check_module(node, node.module)
+        for alias in node.names:
+            if alias.name == "*" or _is_dunder(alias.name):
+                self.flag(node, "import", f"`from {node.module} import {alias.name}` is not allowed")
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _ATTRIBUTE_BUILTINS:
+            self._attribute_calls.add(id(func))
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                self.flag(node, "attribute", f"`{func.id}` needs a literal attribute name")
+            elif _is_dunder(name.value) or name.value in _FORBIDDEN_ATTRIBUTES:
+                self.flag(node, "dunder", f"`{func.id}` of `{name.value}` is not allowed")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in FORBIDDEN_BUILTINS:
+            self.flag(node, "builtin", f"`{node.id}` is not allowed")
+        elif node.id in _ATTRIBUTE_BUILTINS and id(node) not in self._attribute_calls:
+            self.flag(node, "attribute", f"`{node.id}` may only be called directly")
+        elif _is_dunder(node.id):
+            self.flag(node, "dunder", f"the name `{node.id}` is not allowed")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if _is_dunder(node.attr) or node.attr in _FORBIDDEN_ATTRIBUTES:
+            self.flag(node, "dunder", f"the attribute `{node.attr}` is not allowed")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # "{0.__class__}".format(x) reaches dunders without an attribute in the tree.
+        if isinstance(node.value, str) and _DUNDER.search(node.value):
+            self.flag(node, "dunder", "strings naming dunder attributes are not allowed")
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.flag(node, "global", "`global` is not allowed; a tool keeps no state between calls")
+
+
+def check_source(
+    source: str,
+    *,
+    function_name: str | None = None,
+    extra_modules: Iterable[str] = (),
+    definitions_only: bool = True,
+) -> list[Violation]:
+    """Every violation in `source`, in line order; empty means it passes.
+
+    `function_name`: the plain `def` that must be defined at the top level. `definitions_only`: the top level
+    may hold only imports, definitions and assignments (tools); tests may hold statements too.
+    """
+    try:
+        tree = ast.parse(source, filename="<autofunction>")
+    except SyntaxError as exc:
+        return [Violation(exc.lineno or 0, (exc.offset or 1) - 1, "syntax", f"syntax error: {exc.msg}")]
+    checker = _Checker(allowed_modules(extra_modules))
+    checker.visit(tree)
+    violations = checker.violations
+    if definitions_only:
+        for statement in tree.body:
+            docstring = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            if not isinstance(statement, _DEFINITIONS) and not docstring:
+                violations.append(
+                    Violation(
+                        statement.lineno,
+                        statement.col_offset,
+                        "top_level",
+                        "only imports, definitions and assignments may stand at the top level",
+                    )
+                )
+    if function_name is not None and not any(
+        isinstance(statement, ast.FunctionDef) and statement.name == function_name for statement in tree.body
+    ):
+        violations.append(
+            Violation(1, 0, "function", f"no top-level `def {function_name}(...)` in the source")
+        )
+    return sorted(violations, key=lambda violation: (violation.line, violation.column))
+
+
+def function_parameters(source: str, function_name: str) -> list[str] | None:
+    """The parameter names of the top-level function (None when it is missing or the source is broken)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == function_name:
+            arguments = statement.args
+            every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+            return [argument.arg for argument in every]
+    return None

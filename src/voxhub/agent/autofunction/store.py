@@ -1,0 +1,106 @@
+"""Generated tools on disk: one JSON file each in `<data_dir>/autofunctions/`, so they survive restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from voxhub.errors import VoxhubError
+
+Status = Literal["pending", "approved", "disabled"]
+_ID = re.compile(r"^af_[0-9a-f]{12}$")
+
+
+class AutoFunctionNotFound(VoxhubError):
+    code = "autofunction_not_found"
+    status_code = 404
+
+
+@dataclass(frozen=True, slots=True)
+class AutoFunction:
+    """One generated tool: what was asked, what the LLM wrote, how its tests went, and where it stands."""
+
+    id: str
+    name: str  # the tool's name, unique among generated tools
+    function: str  # the `def` in `source` a call runs
+    description: str
+    request: str  # the description the tool was created from
+    source: str
+    parameters: dict[str, Any]
+    tests: str
+    status: Status
+    created_at: float  # unix seconds
+    updated_at: float
+    test_report: dict[str, Any] = field(default_factory=dict)  # the sandboxed test run, as SandboxResult
+
+    @property
+    def tests_passed(self) -> bool:
+        return bool((self.test_report.get("tests") or {}).get("passed"))
+
+    def with_status(self, status: Status, at: float) -> AutoFunction:
+        return replace(self, status=status, updated_at=at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"tests_passed": self.tests_passed}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AutoFunction:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+class AutoFunctionStore:
+    """Reads and writes definitions; each write replaces its file atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, function_id: str) -> Path:
+        if not _ID.match(function_id):  # ids come from URLs: never let one name another file
+            raise AutoFunctionNotFound(f"no generated tool {function_id!r}", details={"id": function_id})
+        return self.directory / f"{function_id}.json"
+
+    async def save(self, function: AutoFunction) -> None:
+        await asyncio.to_thread(self._write, function)
+
+    def _write(self, function: AutoFunction) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(function.id)
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(asdict(function), indent=2, sort_keys=True))
+        os.replace(partial, path)
+
+    async def get(self, function_id: str) -> AutoFunction:
+        path = self._path(function_id)
+        try:
+            text = await asyncio.to_thread(path.read_text)
+        except FileNotFoundError:
+            raise AutoFunctionNotFound(
+                f"no generated tool {function_id!r}", details={"id": function_id}
+            ) from None
+        return AutoFunction.from_dict(json.loads(text))
+
+    async def all(self) -> list[AutoFunction]:
+        """Every definition, oldest first."""
+        return sorted(await asyncio.to_thread(self._read_all), key=lambda function: function.created_at)
+
+    def _read_all(self) -> list[AutoFunction]:
+        if not self.directory.is_dir():
+            return []
+        return [
+            AutoFunction.from_dict(json.loads(path.read_text())) for path in self.directory.glob("af_*.json")
+        ]
+
+    async def delete(self, function_id: str) -> None:
+        path = self._path(function_id)
+        try:
+            await asyncio.to_thread(path.unlink)
+        except FileNotFoundError:
+            raise AutoFunctionNotFound(
+                f"no generated tool {function_id!r}", details={"id": function_id}
+            ) from None

@@ -1,0 +1,235 @@
+"""The assistant brain: one turn's answer from emotion, the offline agent, the LLM and its tools.
+
+It is a reply source (`voxhub.pipeline.reply`), so every surface that runs a conversation gets the same
+behaviour: the native WebSocket, `/api/v1`, `/v1/chat/completions`, Realtime and Wyoming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from voxhub.agent.memory import HistoryCompactor
+from voxhub.agent.offline import OfflineAgent, OfflineReply
+from voxhub.agent.tools.base import Tool, ToolError, ToolNotFound, ToolResult
+from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
+from voxhub.errors import EngineError, VoxhubError
+from voxhub.pipeline.reply import (
+    ReplyEvent,
+    ReplyExchange,
+    ReplyFailed,
+    ReplyNotice,
+    ReplyRequest,
+    ReplyText,
+    ReplyToolCalls,
+)
+
+logger = logging.getLogger(__name__)
+
+NEUTRAL = "neutral"
+
+
+class EmotionLabeller(Protocol):
+    def classify(self, text: str) -> Any: ...  # an Emotion: label, confidence, valence
+
+
+class ToolBox(Protocol):
+    """The server's tools (the registry): specs for the LLM, and calls by name."""
+
+    def specs(self) -> tuple[ToolSpec, ...]: ...
+
+    async def call(self, name: str, arguments: str | Mapping[str, Any]) -> ToolResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BrainOptions:
+    language: str = "en"
+    offline_first: bool = True  # commands the offline agent knows never reach the LLM
+    match_tone: bool = True  # tell the LLM how the user sounds
+    acknowledgements: tuple[str, ...] = ()  # said at once while the LLM thinks
+    max_tool_calls: int = 4  # per turn
+    notes_prompt: str = ""  # what is remembered about the user
+
+
+@dataclass
+class Brain:
+    """A reply source for one conversation (its LLM, persona options and the user's own tools)."""
+
+    llm: LlmEngine
+    options: BrainOptions = field(default_factory=BrainOptions)
+    tools: ToolBox | None = None
+    own_tools: Sequence[Tool] = ()  # tools of this conversation only (e.g. `remember` for its user)
+    emotion: EmotionLabeller | None = None
+    offline: OfflineAgent | None = None
+    compactor: HistoryCompactor | None = None
+    _turns: int = 0
+
+    async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
+        text = request.user_text
+        emotion = await self._emotion(text) if text else None
+        if emotion is not None:
+            yield ReplyNotice(
+                "emotion",
+                {"label": emotion.label, "confidence": emotion.confidence, "valence": emotion.valence},
+            )
+        if text and self.offline is not None and self.options.offline_first:
+            handled = await self.offline.handle(text, self.options.language)
+            if handled is not None:
+                for event in _offline_events(handled, fallback_reason=None):
+                    yield event
+                return
+        messages = list(request.messages)
+        if self.compactor is not None:
+            compacted = await self.compactor.fit(messages, request.options.max_tokens)
+            if compacted is not None:
+                yield compacted
+                gone = {id(message) for message in compacted.replaced}
+                messages = [messages[0], compacted.summary, *(m for m in messages[1:] if id(m) not in gone)]
+        messages[0] = ChatMessage("system", self._system_prompt(messages[0].content, emotion))
+        if text and self.options.acknowledgements:
+            self._turns += 1
+            acks = self.options.acknowledgements
+            yield ReplyText(acks[self._turns % len(acks)] + " ")
+        async for event in self._llm_turn(request, messages):
+            yield event
+
+    async def _llm_turn(
+        self, request: ReplyRequest, messages: list[ChatMessage]
+    ) -> AsyncIterator[ReplyEvent]:
+        own = {tool.spec.name: tool for tool in self.own_tools}  # these win over the registry's namesakes
+        shared = tuple(spec for spec in (self.tools.specs() if self.tools else ()) if spec.name not in own)
+        server_specs = (*shared, *(tool.spec for tool in own.values()))
+        server_names = {spec.name for spec in server_specs}
+        client_specs = tuple(spec for spec in request.options.tools if spec.name not in server_names)
+        specs = (*server_specs, *client_specs)
+        calls_left = self.options.max_tool_calls
+        while True:
+            said: list[str] = []
+            calls: tuple[ToolCall, ...] = ()
+            choice = request.options.tool_choice if specs else None
+            try:
+                async for chunk in self.llm.chat(
+                    messages,
+                    tools=specs,
+                    tool_choice=choice if calls_left > 0 else "none",
+                    max_tokens=request.options.max_tokens,
+                    temperature=request.options.temperature,
+                ):
+                    if chunk.text:
+                        said.append(chunk.text)
+                        yield ReplyText(chunk.text)
+                    calls += chunk.tool_calls
+            except (EngineError, TimeoutError) as exc:
+                if said or self.offline is None or not request.user_text:
+                    raise
+                reason = exc.message if isinstance(exc, VoxhubError) else "the language model timed out"
+                logger.warning("LLM failed; answering offline", extra={"reason": reason})
+                handled = await self.offline.fallback_reply(request.user_text, reason, self.options.language)
+                for event in _offline_events(handled, fallback_reason=reason):
+                    yield event
+                return
+            if not calls:
+                return
+            client_calls = tuple(call for call in calls if call.name not in server_names)
+            server_calls = tuple(call for call in calls if call.name in server_names)
+            if server_calls:
+                exchange, failure = await self._run(server_calls, own, calls_left)
+                calls_left -= len(server_calls)
+                for call, message in zip(server_calls, exchange[1:], strict=True):
+                    yield ReplyNotice(
+                        "tool_call",
+                        {"name": call.name, "arguments": call.arguments_json, "result": message.content},
+                    )
+                yield ReplyExchange(exchange)
+                if failure is not None:
+                    yield ReplyFailed(failure.code, failure.message, failure.details)
+                    yield ReplyText(failure.spoken)
+                    return
+                messages += exchange
+            if client_calls:
+                yield ReplyToolCalls(client_calls)
+                return
+            if not server_calls:
+                return
+
+    async def _run(
+        self, calls: tuple[ToolCall, ...], own: Mapping[str, Tool], calls_left: int
+    ) -> tuple[tuple[ChatMessage, ...], ToolError | None]:
+        """Run the calls in order: the assistant message that made them, then one result each."""
+        results: list[ChatMessage] = []
+        failure: ToolError | None = None
+        for index, call in enumerate(calls):
+            if failure is None and index >= calls_left:
+                failure = ToolError(
+                    f"more than {self.options.max_tool_calls} tool calls in one turn",
+                    spoken="Sorry, that took too many steps.",
+                    details={"tool": call.name},
+                )
+            if failure is not None:
+                results.append(ChatMessage("tool", f"not run: {failure.message}", tool_call_id=call.id))
+                continue
+            try:
+                result = await self._call(call, own)
+                results.append(ChatMessage("tool", result.content, tool_call_id=call.id))
+            except ToolError as exc:
+                failure = exc
+                results.append(ChatMessage("tool", f"error: {exc.message}", tool_call_id=call.id))
+        return (ChatMessage("assistant", "", tool_calls=calls), *results), failure
+
+    async def _call(self, call: ToolCall, own: Mapping[str, Tool]) -> ToolResult:
+        try:
+            if call.name in own:
+                arguments = json.loads(call.arguments_json or "{}")
+                if not isinstance(arguments, dict):
+                    raise ToolError(f"{call.name}: arguments must be a JSON object")
+                return await own[call.name].call(arguments)
+            assert self.tools is not None
+            return await self.tools.call(call.name, call.arguments_json or "{}")
+        except ToolError:
+            raise
+        except (ToolNotFound, json.JSONDecodeError) as exc:
+            message = exc.message if isinstance(exc, VoxhubError) else f"arguments are not JSON: {exc}"
+            raise ToolError(f"{call.name}: {message}", details={"tool": call.name}) from None
+        except VoxhubError as exc:
+            raise ToolError(exc.message, details={"tool": call.name, **exc.details}) from None
+
+    async def _emotion(self, text: str) -> Any:
+        if self.emotion is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.emotion.classify, text)
+        except VoxhubError as exc:  # an emotion is a nicety: never fail the turn for it
+            logger.warning("emotion recognition failed", extra={"error": exc.code})
+            return None
+
+    def _system_prompt(self, prompt: str, emotion: Any) -> str:
+        parts = [prompt]
+        if self.options.notes_prompt:
+            parts.append(self.options.notes_prompt)
+        if emotion is not None and self.options.match_tone and emotion.label != NEUTRAL:
+            parts.append(f"The user sounds {_adjective(emotion.label)}: answer in a fitting tone.")
+        return "\n\n".join(parts)
+
+
+def _adjective(label: str) -> str:
+    return {
+        "joy": "happy",
+        "anger": "angry",
+        "sadness": "sad",
+        "fear": "afraid",
+        "surprise": "surprised",
+    }.get(label, label)
+
+
+def _offline_events(reply: OfflineReply, *, fallback_reason: str | None) -> list[ReplyEvent]:
+    events: list[ReplyEvent] = [ReplyNotice("intent", {"intent": reply.intent, "slots": dict(reply.slots)})]
+    if fallback_reason is not None:
+        events.append(ReplyNotice("fallback", {"fallback": True, "reason": fallback_reason}))
+    if reply.error is not None:
+        events.append(ReplyFailed(reply.error.code, reply.error.message, reply.error.details))
+    events.append(ReplyText(reply.text))
+    return events

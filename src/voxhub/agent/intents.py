@@ -1,0 +1,170 @@
+"""Home Assistant's own sentence templates (hassil + home-assistant-intents), matched locally against known entities."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hassil import Intents, SlotList, TextSlotList, recognize, recognize_all
+from hassil.models import UnmatchedEntity, UnmatchedTextEntity
+from home_assistant_intents import get_intents
+
+from voxhub.agent.homeassistant import EntityState
+
+# Intents that act on one named device: when their name matches nobody, the user hears "I don't know ...".
+# Questions (HassGetState: "tell me a joke" reads as "tell me {name}") are left out: they go to the LLM.
+CONTROL_INTENTS = frozenset({"HassTurnOn", "HassTurnOff", "HassLightSet", "HassClimateSetTemperature"})
+
+_MISSING = "<missing>"
+# A question that happens to fit a command template ("is the banana on" ~ "{name} on") is not a command.
+_QUESTION_WORDS = frozenset({"is", "are", "what", "who", "how", "when", "where", "why", "do", "does", "can"})
+
+# Sentences Home Assistant's set lacks but people say to a voice assistant; merged in at load.
+_EXTRA_SENTENCES: dict[str, dict[str, Any]] = {
+    "en": {
+        "expansion_rules": {
+            "voxhub_duration": (
+                "({timer_hours:hours}[ |-]hour[s] [and] {timer_minutes:minutes}[ |-]minute[s]"
+                "|{timer_minutes:minutes}[ |-]minute[s] [and] {timer_seconds:seconds}[ |-]second[s]"
+                "|{timer_hours:hours}[ |-]hour[s]|{timer_minutes:minutes}[ |-]minute[s]"
+                "|{timer_seconds:seconds}[ |-]second[s])"
+            ),
+        },
+        "intents": {
+            "HassStartTimer": [
+                "<timer_set> [a] timer [for] <voxhub_duration>",
+                "<timer_set> [a] <voxhub_duration> timer",
+                "<timer_set> [a] <voxhub_duration> {timer_name:name} timer",
+                "<timer_set> [a] {timer_name:name} timer [for] <voxhub_duration>",
+            ],
+            # Home Assistant answers these only with a satellite's area; here they mean "the thermostat".
+            "HassClimateGetTemperature": [
+                "<what_is> [the] [current] [(indoor|inside)] <temp> [(inside|indoors|at home)]",
+                "how (hot|cold|warm|cool) is it [(inside|indoors|at home)]",
+            ],
+        },
+    }
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """A recognized command: the intent's name and its slot values (entity ids for `name`)."""
+
+    intent: str
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    slot_texts: Mapping[str, str] = field(default_factory=dict)
+
+
+def supported_languages() -> list[str]:
+    """Languages with sentence templates; replies are written for these."""
+    return sorted(_EXTRA_SENTENCES)
+
+
+def _sentences_with_extras(language: str) -> dict[str, Any] | None:
+    data = get_intents(language)
+    if data is None:
+        return None
+    data = copy.deepcopy(data)
+    extras = _EXTRA_SENTENCES.get(language, {})
+    data["expansion_rules"].update(extras.get("expansion_rules", {}))
+    for intent, sentences in extras.get("intents", {}).items():
+        block = {"sentences": sentences, "metadata": {"source": "voxhub"}}
+        data["intents"].setdefault(intent, {"data": []})["data"].append(block)
+    return data
+
+
+def _name_only_commands(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The control intents' sentences that name one device (no area, no floor): the unknown-name search space."""
+    commands = {**data, "intents": {}}
+    for intent in CONTROL_INTENTS:
+        blocks = []
+        for block in data["intents"].get(intent, {}).get("data", []):
+            sentences = [
+                s for s in block["sentences"] if "{name}" in s and "{area}" not in s and "{floor}" not in s
+            ]
+            if sentences:
+                blocks.append({**block, "sentences": sentences})
+        commands["intents"][intent] = {"data": blocks}
+    return commands
+
+
+def _unmatched_text(entity: UnmatchedEntity) -> str:
+    return entity.text if isinstance(entity, UnmatchedTextEntity) else _MISSING
+
+
+class IntentMatcher:
+    """Matches text against one language's intents; entity names come from Home Assistant's states."""
+
+    def __init__(self, language: str, intents: Intents, name_only_commands: Intents) -> None:
+        self.language = language
+        self._intents = intents
+        self._name_only_commands = name_only_commands
+        # Searching for an unknown name with no names known keeps that search fast at any entity count.
+        self._no_names: dict[str, SlotList] = {
+            name: TextSlotList.from_strings([]) for name in ("name", "area", "floor")
+        }
+        self._slot_lists = dict(self._no_names)
+
+    @classmethod
+    def load(cls, language: str) -> IntentMatcher | None:
+        """Parse the language's templates and compile them with one warm-up match (blocking: ~0.2 s)."""
+        data = _sentences_with_extras(language)
+        if data is None:
+            return None
+        matcher = cls(language, Intents.from_dict(data), Intents.from_dict(_name_only_commands(data)))
+        matcher.warm_up()
+        return matcher
+
+    def set_entities(self, entities: Iterable[EntityState]) -> None:
+        """Make these entities' names (and aliases) speakable as `{name}` (blocking: compiles them)."""
+        values: list[tuple[str, Any, dict[str, Any]]] = []
+        for entity in entities:
+            for spoken in (entity.name, *entity.aliases):
+                values.append((spoken, entity.entity_id, {"domain": entity.domain}))
+        self._slot_lists = {**self._no_names, "name": TextSlotList.from_tuples(values, allow_template=False)}
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Match once so hassil compiles its templates now, not on the user's first command."""
+        self.match("what time is it")
+        self.unknown_device_name("turn on the warm up lamp")
+
+    def match(self, text: str) -> IntentMatch | None:
+        result = recognize(text, self._intents, slot_lists=self._slot_lists, language=self.language)
+        if result is None:
+            return None
+        return IntentMatch(
+            result.intent.name,
+            {name: entity.value for name, entity in result.entities.items()},
+            {name: str(entity.text).strip() for name, entity in result.entities.items()},
+        )
+
+    def unknown_device_name(self, text: str) -> str | None:
+        """The device name a control command used that no entity has ("turn on the banana" → "banana")."""
+        words = text.strip().casefold().split()
+        if not words or words[0] in _QUESTION_WORDS:
+            return None
+        best: tuple[int, str] | None = None  # (literal text chunks matched, the unknown name)
+        for result in recognize_all(
+            text,
+            self._name_only_commands,
+            slot_lists=self._no_names,
+            allow_unmatched_entities=True,
+            language=self.language,
+        ):
+            unmatched = {name: _unmatched_text(entity) for name, entity in result.unmatched_entities.items()}
+            if "name" not in unmatched or set(unmatched) - {"name", "domain"}:
+                continue
+            if unmatched.get("domain", _MISSING) != _MISSING:
+                continue
+            if best is None or result.text_chunks_matched > best[0]:
+                best = (result.text_chunks_matched, unmatched["name"].strip())
+        if best is None or best[0] == 0:
+            return None
+        name_text = best[1]
+        if not name_text or name_text.casefold() == text.strip().casefold():
+            return None
+        return name_text

@@ -1,0 +1,69 @@
+"""A live voxhub server per test (real engines, loaded once per test session), for a real browser to use."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from tests.api.live import free_port, live_server
+from voxhub.api.app import create_app
+from voxhub.config import load_settings
+from voxhub.engines.pool import EnginePool
+
+Start = Callable[..., AbstractAsyncContextManager[str]]
+
+
+@pytest.fixture
+def start(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> Start:
+    """`async with start(setting=value) as url:` runs a server; `url` is its http base."""
+
+    def run(**overrides: Any) -> AbstractAsyncContextManager[str]:
+        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
+        return live_server(settings, engine_pool)
+
+    return run
+
+
+@pytest.fixture
+def start_behind_prefix(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> Start:
+    """Like `start`, with the app mounted under `/voxhub/` as a reverse proxy would serve it."""
+
+    @asynccontextmanager
+    async def run(**overrides: Any) -> AsyncIterator[str]:
+        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
+        app = create_app(settings, engines=engine_pool)
+
+        @asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            async with app.router.lifespan_context(app):  # a mounted app's own start-up does not run
+                yield
+
+        async with serve_app(Starlette(routes=[Mount("/voxhub", app=app)], lifespan=lifespan)) as url:
+            yield url + "/voxhub"
+
+    return run
+
+
+@asynccontextmanager
+async def serve_app(app: Starlette) -> AsyncIterator[str]:
+    """Serve any ASGI app on a free loopback port (tests/api/live.py serves voxhub's app as it is)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
