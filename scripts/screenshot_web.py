@@ -32,7 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 async def microphone_wav(pool: EnginePool, path: Path) -> Path:
     spoken = resample(await synthesize_all(await pool.get("tts", None), QUESTION), 16000)
-    audio = PcmAudio.silence(1500, 16000) + spoken + PcmAudio.silence(60_000, 16000)
+    audio = PcmAudio.silence(5000, 16000) + spoken + PcmAudio.silence(60_000, 16000)  # after the greeting
     with wave.open(str(path), "wb") as writer:
         writer.setnchannels(1)
         writer.setsampwidth(2)

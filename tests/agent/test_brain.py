@@ -100,12 +100,13 @@ async def test_a_server_tool_runs_and_its_result_shapes_the_answer(
     llm: OpenAiLlm, double: OpenAiDouble
 ) -> None:
     double.state.tool_arguments = {"expression": "6 * 7"}
-    events = await turn(Brain(llm, tools=calculator_registry()), "What is six times seven?")
+    events = await turn(Brain(llm, tools=calculator_registry()), "Ask the calculator: six times seven?")
 
     assert notices(events, "tool_call")[0]["name"] == "calculator"
     exchange = next(event for event in events if isinstance(event, ReplyExchange)).messages
     assert exchange[0].tool_calls[0].name == "calculator"
-    assert exchange[1].role == "tool" and "42" in exchange[1].content
+    assert exchange[1].role == "tool"
+    assert "42" in exchange[1].content
     assert said(events) == f"The tool says: {exchange[1].content}"
 
 

@@ -42,7 +42,9 @@ def serve(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> ServeFac
         pool = engine_pool
         if settings.llm_engine != engine_pool.settings.llm_engine:
             # Another LLM (the OpenAI test double, say) with the run's loaded speech engines.
-            shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
+            shared = Engines(
+                **{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")}
+            )
             pool = EnginePool(settings, shared)
         app = create_app(settings, engines=pool)
         transport = httpx.ASGITransport(app=app)

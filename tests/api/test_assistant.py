@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 
-from tests.api.conftest import Server, ServeFactory
+from tests.api.conftest import ServeFactory, Server
 from tests.api.live import Client, live_server
 from tests.doubles.openai_server import OpenAiDouble, running_double
+from tests.home_assistant import HomeAssistant
 from voxhub.config import Settings
 from voxhub.engines.loader import Engines
 from voxhub.engines.pool import EnginePool
@@ -45,7 +47,7 @@ async def test_a_session_with_a_persona_is_prompted_as_that_character(serve: Ser
     async with double_server(serve) as (server, double):
         session_id = await text_session(server.client, persona="storyteller")
         await server.client.post(f"/api/v1/sessions/{session_id}/text", json={"text": "Hello"})
-    assert "You are storyteller" in system_prompt(double)
+    assert "Your name is Storyteller." in system_prompt(double)
 
 
 async def test_the_assistant_recalls_what_it_noted_about_the_user(serve: ServeFactory) -> None:
@@ -113,3 +115,23 @@ async def test_a_timer_set_in_a_conversation_is_announced_in_it(
             announcement = await client.until("response", timeout_secs=10)
     assert answer["data"]["text"].startswith("The tool says:")
     assert announcement["data"]["text"] == "Your pasta timer is done."
+
+
+@pytest.mark.slow
+async def test_turn_on_the_kitchen_light_works_end_to_end_with_no_llm(
+    serve: ServeFactory, home_assistant: HomeAssistant
+) -> None:
+    await home_assistant.call_service("light", "turn_off", entity_id="all")
+    double = running_double().reset()  # the LLM: it must not be asked
+    async with serve(
+        llm_engine="openai",
+        openai_base_url=double.base_url,
+        homeassistant_url=home_assistant.url,
+        homeassistant_token=home_assistant.token,
+    ) as server:
+        answer = (await server.client.post("/process", json={"text": "Turn on the kitchen light"})).json()
+
+    assert await home_assistant.wait_for_state("light.kitchen_light", "on") == "on"
+    assert answer["intent"]["intent"] == "HassTurnOn"
+    assert "kitchen light" in answer["response"].lower()
+    assert double.state.chat_requests == []

@@ -94,3 +94,10 @@ async def test_a_session_naming_an_unknown_engine_is_400(client: httpx.AsyncClie
     response = await client.post("/api/v1/sessions", json={"tts_engine": "festival"})
     body = assert_error(response, 400, "invalid_input")
     assert "hibari" in body["details"]["choices"]
+
+
+async def test_the_avatar_is_switched_on_over_rest(client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/api/v1/sessions", json={"avatar": True})).json()["id"]
+    assert (await client.get(f"/api/v1/sessions/{session_id}")).json()["config"]["avatar"] is True
+    reset = await client.patch(f"/api/v1/sessions/{session_id}", json={"avatar": None})
+    assert reset.json()["config"]["avatar"] is False

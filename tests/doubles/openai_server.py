@@ -12,6 +12,7 @@ import email.parser
 import email.policy
 import json
 import math
+import re
 import socket
 import struct
 import threading
@@ -68,19 +69,26 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _completion_text(state: DoubleState, body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """Scripted: a tool call for a user turn when tools may be called, an answer using a tool's result."""
+    """Scripted: on a user turn, a call of the tool the request demands or the user's words name (a word of
+    four letters or more of its name: "weather" names `get_weather`); an answer using a tool's result."""
     last = body["messages"][-1]
-    tools = body.get("tools") or []
-    if tools and body.get("tool_choice", "auto") != "none" and last["role"] == "user":
-        chosen = body.get("tool_choice")
-        named = [t["function"]["name"] for t in tools if t["function"]["name"] in str(last.get("content"))]
-        # the tool the choice names, else one the user names, else the first
-        name = (
-            chosen["function"]["name"]
-            if isinstance(chosen, dict)
-            else (named or [tools[0]["function"]["name"]])[0]
-        )
-        return "", {"id": "call_double_1", "name": name, "arguments": json.dumps(state.tool_arguments)}
+    tools = [tool["function"]["name"] for tool in body.get("tools") or []]
+    choice = body.get("tool_choice", "auto")
+    if tools and choice != "none" and last["role"] == "user":
+        words = set(re.findall(r"[a-z]+", str(last.get("content")).lower()))
+        named = [
+            name for name in tools if words & {p for p in re.split(r"[_\W]+", name.lower()) if len(p) >= 4}
+        ]
+        if isinstance(choice, dict):
+            named = [choice["function"]["name"]]
+        elif choice == "required":
+            named = named or tools[:1]
+        if named:
+            return "", {
+                "id": "call_double_1",
+                "name": named[0],
+                "arguments": json.dumps(state.tool_arguments),
+            }
     if last["role"] == "tool":
         return f"The tool says: {last['content']}", None
     return state.reply, None

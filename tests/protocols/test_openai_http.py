@@ -374,3 +374,29 @@ async def test_speech_of_empty_input_is_refused(local_url: str) -> None:
         await async_sdk(local_url).audio.speech.create(model="tts-1", voice="alloy", input="   ")
 
     assert refused.value.response.json()["error"] == "empty_text"
+
+
+# the server's own tools run server-side; the client sees only the answer
+
+
+async def test_a_server_tool_runs_inside_the_completion(tool_url: str) -> None:
+    double = running_double()
+    completion = await async_sdk(tool_url).chat.completions.create(
+        model="x", messages=[{"role": "user", "content": "What time is it in the calculator's world?"}]
+    )
+
+    assert completion.choices[0].finish_reason == "stop"
+    assert not completion.choices[0].message.tool_calls
+    assert (completion.choices[0].message.content or "").startswith("The tool says:")
+    assert double.state.chat_requests[-1]["messages"][-1]["role"] == "tool"
+
+
+async def test_a_client_tool_wins_over_the_servers_namesake(tool_url: str) -> None:
+    running_double()
+    own_time = {"type": "function", "function": {"name": "get_time", "description": "The client's clock."}}
+    completion = await async_sdk(tool_url).chat.completions.create(
+        model="x", messages=[{"role": "user", "content": "What time is it?"}], tools=[own_time]
+    )
+
+    assert completion.choices[0].finish_reason == "tool_calls"
+    assert completion.choices[0].message.tool_calls[0].function.name == "get_time"  # type: ignore[index,union-attr]

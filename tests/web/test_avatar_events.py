@@ -87,3 +87,18 @@ async def test_synthesize_as_json_includes_a_viseme_track_for_the_audio(start: S
     track = body["visemes"]
     assert track[0]["start_ms"] == 0
     assert track[-1]["start_ms"] + track[-1]["duration_ms"] == pytest.approx(body["duration_ms"], abs=1)
+
+
+@pytest.mark.slow
+async def test_a_turn_over_http_returns_the_viseme_track_with_the_audio_when_the_avatar_is_on(
+    start: Start,
+) -> None:
+    async with start() as url:
+        async with connect(url, "session_id=face&avatar=true"):
+            pass  # the session now has the avatar on
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            body = (await http.post("/api/v1/sessions/face/text", json={"text": "Say hello."})).json()
+
+    assert body["audio_data"]
+    assert body["visemes"]
+    assert {"viseme", "start_ms", "duration_ms"} == set(body["visemes"][0])

@@ -99,6 +99,7 @@ async def test_speaking_over_the_answer_stops_it_and_the_new_question_is_answere
     assert cut == 1
     stop = state["stops"][-1]  # the story (a greeting cut by the question would come first)
     assert 0 < stop["played_ms"] < stop["sent_ms"]  # playback stopped before the audio sent ran out
+    assert "page" in [pause["by"] for pause in state["pauses"]]  # hushed on hearing speech, before the server
 
 
 @pytest.mark.slow

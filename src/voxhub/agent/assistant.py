@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING
 
 from voxhub.agent.autofunction.service import AutoFunctionService
 from voxhub.agent.brain import Brain, BrainOptions, EmotionLabeller
+from voxhub.agent.emotion import EmotionRecognizer
+from voxhub.agent.homeassistant import HomeAssistantClient
 from voxhub.agent.memory import HistoryCompactor, UserNotes
 from voxhub.agent.offline import OfflineAgent
 from voxhub.agent.personas import Persona, PersonaStore
 from voxhub.agent.spoken import speakable
 from voxhub.agent.tools.builtin import builtin_tools
+from voxhub.agent.tools.homeassistant import homeassistant_tools, native_factories
+from voxhub.agent.tools.loader import build_toolbox
 from voxhub.agent.tools.registry import ToolRegistry
 from voxhub.agent.tools.timers import Timer, TimerService
 from voxhub.engines.llm.base import LlmEngine
@@ -30,8 +34,6 @@ from voxhub.sessions.store import SessionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from voxhub.agent.emotion import EmotionRecognizer
-    from voxhub.agent.homeassistant import HomeAssistantClient
     from voxhub.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -112,8 +114,6 @@ class Assistant:
         cls, settings: Settings, store: SessionStore, llm: Callable[[], Awaitable[LlmEngine]]
     ) -> Assistant:
         """Everything the settings ask for; what cannot load is logged and left out, never fatal."""
-        from voxhub.agent.homeassistant import HomeAssistantClient
-
         closers: list[Callable[[], object]] = []
         emotion: EmotionLabeller | None = None
         if settings.emotion_enabled:
@@ -153,18 +153,14 @@ class Assistant:
 @functools.cache
 def _shared_recognizer(models_root: Path) -> EmotionRecognizer:
     """One recognizer per process (it is thread-safe): apps started in one process share it."""
-    from voxhub.agent.emotion import EmotionRecognizer
-
     return EmotionRecognizer.from_models_root(models_root)
 
 
 async def _tools(
     settings: Settings, client: HomeAssistantClient | None, closers: list[Callable[[], object]]
 ) -> ToolRegistry:
-    from voxhub.agent.tools.homeassistant import homeassistant_tools
-    from voxhub.agent.tools.loader import build_registry
-
     extra = homeassistant_tools(client) if client is not None else []
-    registry = await build_registry(settings, extra_tools=extra)
-    closers.append(registry.aclose)
-    return registry
+    factories = native_factories(client) if client is not None else None
+    toolbox = await build_toolbox(settings, extra_tools=extra, native_factories=factories)
+    closers.append(toolbox.aclose)
+    return toolbox.registry

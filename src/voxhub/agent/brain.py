@@ -89,7 +89,7 @@ class Brain:
                 yield compacted
                 gone = {id(message) for message in compacted.replaced}
                 messages = [messages[0], compacted.summary, *(m for m in messages[1:] if id(m) not in gone)]
-        messages[0] = ChatMessage("system", self._system_prompt(messages[0].content, emotion))
+        messages = self._with_context(messages, emotion)
         if text and self.options.acknowledgements:
             self._turns += 1
             acks = self.options.acknowledgements
@@ -100,22 +100,30 @@ class Brain:
     async def _llm_turn(
         self, request: ReplyRequest, messages: list[ChatMessage]
     ) -> AsyncIterator[ReplyEvent]:
-        own = {tool.spec.name: tool for tool in self.own_tools}  # these win over the registry's namesakes
-        shared = tuple(spec for spec in (self.tools.specs() if self.tools else ()) if spec.name not in own)
+        # The client's tools win over the server's namesakes (it runs them itself, e.g. Extended OpenAI
+        # Conversation's execute_services), and the conversation's own win over the registry's.
+        client_specs = request.options.tools
+        taken = {spec.name for spec in client_specs}
+        own = {tool.spec.name: tool for tool in self.own_tools if tool.spec.name not in taken}
+        shared = tuple(
+            spec for spec in (self.tools.specs() if self.tools else ()) if spec.name not in taken | own.keys()
+        )
         server_specs = (*shared, *(tool.spec for tool in own.values()))
+        if not self.llm.capabilities.tool_calling:
+            server_specs = ()  # a model that cannot call tools would only read their long descriptions
         server_names = {spec.name for spec in server_specs}
-        client_specs = tuple(spec for spec in request.options.tools if spec.name not in server_names)
-        specs = (*server_specs, *client_specs)
+        specs = (*client_specs, *server_specs)
         calls_left = self.options.max_tool_calls
         while True:
             said: list[str] = []
             calls: tuple[ToolCall, ...] = ()
-            choice = request.options.tool_choice if specs else None
+            choice = request.options.tool_choice if calls_left > 0 else "none"
+            offered = () if choice == "none" else specs  # "none": the LLM answers in words only
             try:
                 async for chunk in self.llm.chat(
                     messages,
-                    tools=specs,
-                    tool_choice=choice if calls_left > 0 else "none",
+                    tools=offered,
+                    tool_choice=choice if offered else None,
                     max_tokens=request.options.max_tokens,
                     temperature=request.options.temperature,
                 ):
@@ -206,13 +214,18 @@ class Brain:
             logger.warning("emotion recognition failed", extra={"error": exc.code})
             return None
 
-    def _system_prompt(self, prompt: str, emotion: Any) -> str:
-        parts = [prompt]
+    def _with_context(self, messages: list[ChatMessage], emotion: Any) -> list[ChatMessage]:
+        """The messages with the user's notes and how they sound added to the system prompt."""
+        parts = []
         if self.options.notes_prompt:
             parts.append(self.options.notes_prompt)
         if emotion is not None and self.options.match_tone and emotion.label != NEUTRAL:
             parts.append(f"The user sounds {_adjective(emotion.label)}: answer in a fitting tone.")
-        return "\n\n".join(parts)
+        if not parts:
+            return messages
+        if messages and messages[0].role == "system":
+            return [ChatMessage("system", "\n\n".join([messages[0].content, *parts])), *messages[1:]]
+        return [ChatMessage("system", "\n\n".join(parts)), *messages]
 
 
 def _adjective(label: str) -> str:

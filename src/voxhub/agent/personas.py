@@ -59,7 +59,9 @@ class Persona(BaseModel):
 
     def system_prompt(self) -> str:
         """The persona as instructions for the LLM."""
-        lines = [f"You are {self.name}." + (f" {self.description}" if self.description else "")]
+        lines = [f"Your name is {self.name.replace('-', ' ').replace('_', ' ').title()}."]
+        if self.description:
+            lines.append(self.description)
         if self.personality:
             lines.append(f"Personality: {self.personality}")
         if self.speaking_style:

@@ -22,7 +22,7 @@ from voxhub.audio.base64_payload import decode_base64_audio
 from voxhub.errors import InputError, PayloadTooLargeError, VoxhubError
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.frames import AudioOutFrame, Frame
-from voxhub.sessions.live import open_conversation, reply_options
+from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session
 from voxhub.sessions.models import Mode
 
@@ -267,14 +267,12 @@ class _Connection:
         assert self.session is not None
         self.session = await self.state.sessions.update(self.session.id, changes)
         if _REBUILD_KEYS & changes.keys():
-            # New engines, profile, language or voice: the pipeline is built again (history carries over).
+            # New engines, profile, persona...: the pipeline is built again (history carries over).
             await self.conversation.close()
             self.conversation = None
             await self._open(announce=False)
-        else:
-            if "mode" in changes:
-                await self.conversation.change_mode(self.session.config.mode.to_dict())
-            self.conversation.update_reply(reply_options(self.session, self.settings))
+        elif "mode" in changes:  # the only setting that applies in place
+            await self.conversation.change_mode(self.session.config.mode.to_dict())
         await self._send_json(
             event("config_updated", self.session.id, {"config": self.session.config.to_dict()})
         )

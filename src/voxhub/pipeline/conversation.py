@@ -162,5 +162,9 @@ class Conversation:
             setattr(self.mode, name, value)
         await self._pipeline.push(ModeChangedFrame(self.mode.as_dict()))
 
+    @property
+    def reply_options(self) -> ReplyOptions:
+        return self.responder.options
+
     def update_reply(self, options: ReplyOptions) -> None:
         self.responder.options = options

@@ -100,7 +100,10 @@ class ResponderStage(Stage):
             await self._start(new_turn_id(), [ChatMessage("user", frame.text)], push)
         elif isinstance(frame, RespondFrame):
             await self.interrupt(push, "client")
-            inputs, self._unanswered = (*self._unanswered, *frame.inputs), []
+            # Tool outputs answer the last assistant message: they come before anything the user said since.
+            outputs = tuple(message for message in frame.inputs if message.role == "tool")
+            said = tuple(message for message in frame.inputs if message.role != "tool")
+            inputs, self._unanswered = (*outputs, *self._unanswered, *said), []
             await self._start(new_turn_id(), inputs, push)
         elif isinstance(frame, SayFrame):
             await self.interrupt(push, "client")

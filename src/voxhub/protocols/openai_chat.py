@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from voxhub.agent.server_tools import ServerToolsLlm
 from voxhub.api.errors import error_body
 from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
@@ -103,6 +104,9 @@ class _Turn:
 async def chat_completions(body: ChatCompletionRequest, state: State) -> Response:
     turn = _translate(body)
     engine = await _llm(state, body.model)
+    if state.assistant is not None and state.assistant.tools is not None:
+        tools = state.assistant.tools
+        engine = ServerToolsLlm(engine, tools, max_tool_calls=state.settings.tools_max_calls_per_turn)
     if turn.session_id is not None:
         await state.sessions.get_or_create(turn.session_id)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -158,7 +162,7 @@ def _translate(body: ChatCompletionRequest) -> _Turn:
         "max_tokens": body.max_completion_tokens or body.max_tokens,
         "temperature": body.temperature,
     }
-    if tools:
+    if tools or choice == "none":  # "none" also keeps the server's own tools out
         options["tool_choice"] = choice
     return _Turn(
         messages=_messages(body.messages),

@@ -25,6 +25,7 @@ from voxhub.pipeline.frames import (
     SpeechStoppedFrame,
     TranscriptFrame,
 )
+from voxhub.pipeline.reply import ReplyOptions
 from voxhub.protocols.realtime_events import (
     CLIENT_EVENTS,
     InvalidEvent,
@@ -45,7 +46,7 @@ from voxhub.protocols.realtime_events import (
 )
 from voxhub.protocols.realtime_history import ItemRef, find_item, heard_ms, heard_words, rewrite_item
 from voxhub.protocols.realtime_responses import RealtimeResponses
-from voxhub.sessions.live import open_conversation, reply_options
+from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session
 
 router = APIRouter()
@@ -74,6 +75,7 @@ class _Realtime:
         self.config = RealtimeConfig(audio_output=True)
         self.session: Session | None = None
         self.conversation: Conversation | None = None
+        self._base_reply: ReplyOptions | None = None
         self._send_lock = asyncio.Lock()
         self.responses = RealtimeResponses(
             self._emit, beta=self.beta, audio_output=lambda: self.config.audio_output
@@ -114,7 +116,9 @@ class _Realtime:
             metrics=self.state.metrics,
             input_rate_hz=self.config.input_rate_hz,
             activation="vad" if self.config.turn_detection else "push_to_talk",
+            agent=self.state.assistant,
         )
+        self._base_reply = self.conversation.reply_options  # the persona's, before the client's changes
         await self._apply_in_place()
 
     async def _apply_in_place(self) -> None:
@@ -123,8 +127,9 @@ class _Realtime:
         assert self.session is not None
         await self.conversation.change_mode({"voice_output": self.config.audio_output, "text_output": True})
         config = self.config
+        assert self._base_reply is not None
         options = replace(
-            reply_options(self.session, self.settings),
+            self._base_reply,
             tools=config.tools,
             tool_choice=config.tool_choice,
             answer_speech=config.answers_speech,
@@ -201,6 +206,7 @@ class _Realtime:
             assert self.conversation is not None
             await self.conversation.close()
             self.conversation = None
+            self._appended = self._awaiting_final = self._respond_when_heard = False
             await self._open()
         else:
             await self._apply_in_place()

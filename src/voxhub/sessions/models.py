@@ -118,7 +118,7 @@ class SessionConfig:
             elif key in _ENGINE_STAGES:
                 values[key] = _engine(key, value)
             elif key == "avatar":
-                values[key] = parse_flag(key, value)
+                values[key] = value is not None and parse_flag(key, value)
             else:
                 values[key] = _text(key, value, limit=_TEXT_LIMITS[key])
         return dataclasses.replace(self, **values)

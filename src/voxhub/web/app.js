@@ -9,6 +9,12 @@ const BACKOFF_SECS = [0.5, 1, 2, 4, 8, 15];
 const CAPACITY_RETRY_SECS = 10;
 const CLOSE_POLICY = 1008;
 const CLOSE_CAPACITY = 1013;
+// Barge-in, heard in the page: this many loud frames in a row while the answer plays pause it at once
+// (the browser's echo cancellation keeps the answer itself out of the microphone); the server's
+// `speech_started` confirms, or after BARGE_IN_CONFIRM_MS without it playback resumes.
+const BARGE_IN_LEVEL = 0.03;
+const BARGE_IN_FRAMES = 3;
+const BARGE_IN_CONFIRM_MS = 800;
 
 // Whatever the tests and the latency benchmark read: counters, per-turn timings, the face's statistics.
 const state = {
@@ -19,6 +25,7 @@ const state = {
   errors: [],
   closes: [],
   stops: [], // answers cut short: how much of their audio played, and how much was sent
+  pauses: [], // playback paused for a possible barge-in: {by: "page" | "server", at}
   micFramesSent: 0,
   playback: null,
   avatar: null,
@@ -40,6 +47,7 @@ let bargePause = null; // a timer: playback paused because the user may be speak
 const bubbles = new Map(); // turn_id → the assistant's <li>
 const timings = new Map(); // turn_id → that turn's latency marks (context seconds)
 let pendingEndOfSpeech = null; // marks of the utterance whose final transcript has not come yet
+let loudFrames = 0;
 
 if (new URLSearchParams(location.search).has("token")) {
   // Keep the token out of the address bar (and so out of history and screenshots).
@@ -135,12 +143,8 @@ function onEvent(event) {
       if (data.config.persona) $("#persona").value = data.config.persona;
       break;
     case "speech_started":
-      if (audio.playingTurn !== null) {
-        // The user speaks over the answer: hush it now; `interrupted` follows if it was speech.
-        audio.pause(true);
-        clearTimeout(bargePause);
-        bargePause = setTimeout(() => audio.pause(false), 2000);
-      }
+      // The user speaks over the answer: hush it (if the page has not already); `interrupted` follows.
+      if (audio.playingTurn !== null) pausePlayback("server", 2000);
       break;
     case "speech_stopped":
       pendingEndOfSpeech = { end_of_speech: audio.lastLoudAt ?? now, speech_stopped: now };
@@ -293,7 +297,18 @@ async function setMic(on) {
   $("#mic").textContent = on ? "Microphone on" : "Microphone off";
 }
 
-audio.onMicFrame = (pcm) => {
+function pausePlayback(by, resumeAfterMs) {
+  state.pauses.push({ by, at: audio.now() });
+  audio.pause(true);
+  clearTimeout(bargePause);
+  bargePause = setTimeout(() => audio.pause(false), resumeAfterMs);
+}
+
+audio.onMicFrame = (pcm, level) => {
+  loudFrames = level > BARGE_IN_LEVEL ? loudFrames + 1 : 0;
+  if (loudFrames === BARGE_IN_FRAMES && audio.playingTurn !== null && mode.voice_input) {
+    pausePlayback("page", BARGE_IN_CONFIRM_MS);
+  }
   if (mode.voice_input && socket && socket.readyState === WebSocket.OPEN) {
     socket.send(pcm);
     state.micFramesSent++;
@@ -305,7 +320,7 @@ $("#say").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("#text").value.trim();
   if (!text) return;
-  audio.start();
+  audio.start().catch(() => {}); // no audio here: the answer still comes as text
   send("text_message", { text });
   addMessage("user", text);
   $("#text").value = "";
@@ -348,8 +363,22 @@ function fillSelect(select, names) {
   select.disabled = names.length === 0;
 }
 
+function showAudioState() {
+  // Browsers start audio only after a click or key press on the page (autoplay rules).
+  const waiting = audio.context && audio.context.state !== "running";
+  $("#audio-hint").hidden = !waiting;
+}
+
 async function main() {
-  await audio.start();
+  try {
+    await audio.start();
+    audio.context.addEventListener("statechange", showAudioState);
+    showAudioState();
+  } catch (error) {
+    // AudioWorklet and the microphone need a secure context: https, or http://localhost.
+    const why = window.isSecureContext ? error.message : "open this page over https (or on localhost)";
+    addMessage("error", `Audio is unavailable, text still works: ${why}`);
+  }
   loadPickers();
   connect();
   if (new URLSearchParams(location.search).get("mic") !== "off") setMic(true);

@@ -1,7 +1,7 @@
 // The page's audio: one AudioContext holding the microphone worklet and the playback worklet, so that the
 // time the user stopped speaking and the time the answer's first sound played are read on one clock.
 
-const LOUD_LEVEL = 0.015; // RMS of a 20 ms microphone frame above which it counts as speech, for timing only
+const LOUD_LEVEL = 0.005; // RMS (-46 dBFS) of a 20 ms microphone frame that counts as speech, for timing only
 const FRAME_SECS = 0.02;
 
 export class AudioIO {
@@ -10,7 +10,7 @@ export class AudioIO {
     this.playback = null;
     this.micNode = null;
     this.stream = null;
-    this.onMicFrame = null; // (ArrayBuffer of s16le) => void
+    this.onMicFrame = null; // (ArrayBuffer of s16le, RMS level 0..1) => void
     this.onPlayback = null; // (status message from the playback worklet) => void
     this.lastLoudAt = null; // context time of the end of the last loud microphone frame
     this.micFrames = 0;
@@ -48,7 +48,7 @@ export class AudioIO {
       const { pcm, at, level } = event.data;
       if (level > LOUD_LEVEL) this.lastLoudAt = at + FRAME_SECS;
       this.micFrames++;
-      if (this.onMicFrame) this.onMicFrame(pcm);
+      if (this.onMicFrame) this.onMicFrame(pcm, level);
     };
     source.connect(this.micNode);
     this.micSource = source;

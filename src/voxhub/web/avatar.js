@@ -81,6 +81,13 @@ export class Avatar {
     this.targetExpression = EXPRESSIONS[this.emotion];
   }
 
+  update(nodes, name, value) {
+    nodes.forEach((node, index) => {
+      const text = value(index);
+      if (node.getAttribute(name) !== text) node.setAttribute(name, text);
+    });
+  }
+
   visemeAt(ms) {
     for (const item of this.track) {
       if (ms >= item.start_ms && ms < item.start_ms + item.duration_ms) return item.viseme;
@@ -110,21 +117,23 @@ export class Avatar {
     }
     const { tilt, lift, smile, eyes } = this.expression;
     const open = now < this.blinkUntil ? 0.08 : eyes;
-    for (const eye of this.eyes) eye.setAttribute("ry", (11 * open).toFixed(2));
-    this.brows.forEach((brow, side) => {
+    // Attributes change only when the picture does: an idle face costs the page no style work.
+    this.update(this.eyes, "ry", () => (11 * open).toFixed(1));
+    this.update(this.brows, "d", (side) => {
       const outer = side === 0 ? 55 : 145;
       const inner = side === 0 ? 85 : 115;
       const y = 62 - lift;
-      brow.setAttribute("d", `M${outer} ${y + tilt / 2} Q${(outer + inner) / 2} ${y - 5} ${inner} ${y - tilt / 2}`);
+      const ends = [y + tilt / 2, y - tilt / 2].map((value) => value.toFixed(1));
+      return `M${outer} ${ends[0]} Q${(outer + inner) / 2} ${(y - 5).toFixed(1)} ${inner} ${ends[1]}`;
     });
     const { open: jaw, wide, round } = this.current;
-    const half = 14 + 22 * wide - 8 * round;
-    const corner = 140 - 8 * smile;
+    const half = Math.round(10 * (14 + 22 * wide - 8 * round)) / 10;
+    const corner = (140 - 8 * smile).toFixed(1);
     const upper = 140 - 2 - 6 * jaw * (0.5 + round) + 6 * smile * (1 - jaw);
     const lower = 140 + 2 + 26 * jaw + 6 * smile;
     const path =
-      `M${100 - half} ${corner} Q100 ${upper.toFixed(1)} ${100 + half} ${corner} ` +
-      `Q100 ${lower.toFixed(1)} ${100 - half} ${corner} Z`;
+      `M${(100 - half).toFixed(1)} ${corner} Q100 ${upper.toFixed(1)} ${(100 + half).toFixed(1)} ${corner} ` +
+      `Q100 ${lower.toFixed(1)} ${(100 - half).toFixed(1)} ${corner} Z`;
     if (path !== this.lastPath) {
       this.mouth.setAttribute("d", path);
       if (ms !== null) this.stats.mouth_changes++;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from voxhub.agent.homeassistant import (
@@ -243,3 +243,24 @@ def homeassistant_tools(client: HomeAssistantClient) -> list[Tool]:
         GetStateTool(client),
         RenderTemplateTool(client),
     ]
+
+
+class _Renamed:
+    """A tool offered under the spec a functions file gives it (its own name and description)."""
+
+    def __init__(self, tool: Tool, spec: ToolSpec) -> None:
+        self.kind = tool.kind
+        self.spec = spec
+        self._tool = tool
+
+    async def call(self, arguments: Mapping[str, Any]) -> ToolResult:
+        return await self._tool.call(arguments)
+
+
+def native_factories(client: HomeAssistantClient) -> dict[str, Callable[[ToolSpec, Mapping[str, Any]], Tool]]:
+    """Extended OpenAI Conversation's `native` functions that voxhub can run against Home Assistant."""
+
+    def execute(spec: ToolSpec, function: Mapping[str, Any]) -> Tool:
+        return _Renamed(ExecuteServicesTool(client), spec)
+
+    return {"execute_service": execute, "execute_services": execute}

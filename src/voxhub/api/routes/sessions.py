@@ -31,6 +31,7 @@ class SessionSettings(BaseModel):
         examples=[{"voice_input": False, "text_input": True, "voice_output": False, "text_output": True}],
     )
     user_id: str | None = None
+    avatar: bool | None = Field(default=None, description="Send `viseme` events (and `visemes` in answers).")
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"session_id"})
