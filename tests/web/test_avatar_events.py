@@ -21,12 +21,13 @@ def audio_ms(client: Client, rate_hz: int) -> float:
 async def test_with_the_avatar_on_each_sentence_comes_with_mouth_shapes_that_span_its_audio(
     start: Start, tts_engine: str
 ) -> None:
-    async with start() as url, connect(url, TEXT_IN_VOICE_OUT + "&avatar=true") as client:
+    # A short answer: its audio is paced in real time.
+    async with start(llm_max_tokens=30) as url, connect(url, TEXT_IN_VOICE_OUT + "&avatar=true") as client:
         await client.send("config_update", tts_engine=tts_engine)
         await client.until("config_updated")
         await client.send("text_message", text="Say: good morning. Then say: see you soon.")
         started = await client.until("audio_start")
-        await client.until("audio_end")
+        await client.until("audio_end", timeout_secs=60)
 
     visemes = [event for event in client.events if event["type"] == "viseme"]
     track = [shape for event in visemes for shape in event["data"]["visemes"]]
