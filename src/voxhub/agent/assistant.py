@@ -55,9 +55,12 @@ class Assistant:
     autofunctions: AutoFunctionService | None = None
     _closers: tuple[Callable[[], object], ...] = ()
 
-    async def setup(self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str) -> AgentSetup:
+    async def setup(
+        self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str | None
+    ) -> AgentSetup:
         config = session.config
         persona = await self.personas.find(config.persona)
+        language = language or persona.language or self.settings.tts_language
         user_id = config.user_id
         brain = self.brain(
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
@@ -89,6 +92,7 @@ class Assistant:
             speakable=functools.partial(speakable, language=language),
             greeting=persona.greeting if self.settings.greeting_enabled else None,
             attach=attach,
+            language=persona.language,
         )
 
     def brain(self, llm: LlmEngine, persona: Persona, language: str, *, notes_prompt: str = "") -> Brain:

@@ -39,11 +39,12 @@ class AgentSetup:
     greeting: str | None  # said at the start of a session with no history yet
     # Called with the conversation once it runs; returns what to do when it closes.
     attach: Callable[[Conversation], Callable[[], Awaitable[None]]] | None = None
+    language: str | None = None  # the persona's, for a session that names none
 
 
 class ConversationAgent(Protocol):
     async def setup(
-        self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str
+        self, session: Session, llm: LlmEngine, reply: ReplyOptions, language: str | None
     ) -> AgentSetup: ...
 
 
@@ -82,16 +83,6 @@ async def open_conversation(
     if activation is not None:
         profile = replace(profile, activation=activation)  # type: ignore[arg-type]
     language = config.language or profile.language
-    listening = ListeningOptions(
-        activation=profile.activation,
-        wake_words=profile.wake_words or tuple(settings.wake_words),
-        follow_up_secs=profile.follow_up_secs,
-        start_secs=_first(profile.vad_start_secs, settings.vad_start_secs),
-        stop_secs=_first(profile.vad_stop_secs, settings.vad_stop_secs),
-        min_speech_secs=_first(profile.min_speech_secs, settings.vad_min_speech_secs),
-        max_utterance_secs=settings.vad_max_utterance_secs,
-        language=language or settings.stt_language,
-    )
     conversation_engines = ConversationEngines(
         vad=await engines.get("vad", None),
         stt=await engines.get("stt", config.stt_engine),
@@ -102,8 +93,19 @@ async def open_conversation(
     reply = reply_options(session, settings)
     setup = AgentSetup(LlmReplies(conversation_engines.llm), reply, config.voice, None, None)
     if agent is not None:
-        setup = await agent.setup(session, conversation_engines.llm, reply, language or settings.tts_language)
+        setup = await agent.setup(session, conversation_engines.llm, reply, language)
         conversation_engines = replace(conversation_engines, replies=setup.replies)
+        language = language or setup.language  # the persona's
+    listening = ListeningOptions(
+        activation=profile.activation,
+        wake_words=profile.wake_words or tuple(settings.wake_words),
+        follow_up_secs=profile.follow_up_secs,
+        start_secs=_first(profile.vad_start_secs, settings.vad_start_secs),
+        stop_secs=_first(profile.vad_stop_secs, settings.vad_stop_secs),
+        min_speech_secs=_first(profile.min_speech_secs, settings.vad_min_speech_secs),
+        max_utterance_secs=settings.vad_max_utterance_secs,
+        language=language or settings.stt_language,
+    )
     options = ConversationOptions(
         reply=setup.reply,
         listening=listening,
