@@ -135,3 +135,24 @@ async def test_turn_on_the_kitchen_light_works_end_to_end_with_no_llm(
     assert answer["intent"]["intent"] == "HassTurnOn"
     assert "kitchen light" in answer["response"].lower()
     assert double.state.chat_requests == []
+
+
+async def test_a_timer_command_is_carried_out_offline_and_announced(
+    session_settings: Settings, engine_pool: EnginePool, tmp_path: Any
+) -> None:
+    double = running_double().reset()  # the LLM: it must not be asked
+    settings = session_settings.model_copy(
+        update={"llm_engine": "openai", "openai_base_url": double.base_url, "data_dir": tmp_path / "data"}
+    )
+    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
+    async with live_server(settings, EnginePool(settings, shared)) as url:
+        query = "voice_input=false&voice_output=false"
+        async with websockets.connect(url.replace("http", "ws", 1) + f"/ws?{query}") as connection:
+            client = Client(connection)
+            await client.until("session_started")
+            await client.send("text_message", text="Set a timer for 1 second")
+            answer = await client.until("response")
+            announcement = await client.until("response", timeout_secs=10)
+    assert answer["data"]["text"] == "Timer set for 1 second."
+    assert announcement["data"]["text"].endswith("timer is done.")
+    assert double.state.chat_requests == []

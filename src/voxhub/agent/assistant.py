@@ -66,6 +66,7 @@ class Assistant:
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
         )
         timers = TimerService()  # this conversation's: it announces them when they run out
+        brain.timers = timers
         brain.own_tools = [
             *(self.notes.tools(user_id) if user_id else ()),
             *(tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS),

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from voxhub.agent.memory import HistoryCompactor
 from voxhub.agent.offline import OfflineAgent, OfflineReply
 from voxhub.agent.tools.base import Tool, ToolError, ToolNotFound, ToolResult
+from voxhub.agent.tools.timers import TimerService
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
 from voxhub.errors import EngineError, VoxhubError
 from voxhub.pipeline.reply import (
@@ -66,6 +67,7 @@ class Brain:
     emotion: EmotionLabeller | None = None
     offline: OfflineAgent | None = None
     compactor: HistoryCompactor | None = None
+    timers: TimerService | None = None  # the conversation's, for timer commands the offline agent carries out
     _turns: int = 0
 
     async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
@@ -77,7 +79,7 @@ class Brain:
                 {"label": emotion.label, "confidence": emotion.confidence, "valence": emotion.valence},
             )
         if text and self.offline is not None and self.options.offline_first:
-            handled = await self.offline.handle(text, self.options.language)
+            handled = await self.offline.handle(text, self.options.language, timers=self.timers)
             if handled is not None:
                 for event in _offline_events(handled, fallback_reason=None):
                     yield event
@@ -136,7 +138,9 @@ class Brain:
                     raise
                 reason = exc.message if isinstance(exc, VoxhubError) else "the language model timed out"
                 logger.warning("LLM failed; answering offline", extra={"reason": reason})
-                handled = await self.offline.fallback_reply(request.user_text, reason, self.options.language)
+                handled = await self.offline.fallback_reply(
+                    request.user_text, reason, self.options.language, timers=self.timers
+                )
                 for event in _offline_events(handled, fallback_reason=reason):
                     yield event
                 return

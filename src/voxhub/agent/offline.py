@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -154,8 +155,12 @@ class OfflineAgent:
         matcher = self._matchers.get(language.split("-")[0].lower())
         return None if matcher is None else matcher.match(text)
 
-    async def handle(self, text: str, language: str = "en") -> OfflineReply | None:
-        """Answer `text` if it is a command this agent knows; None sends it on to the language model."""
+    async def handle(
+        self, text: str, language: str = "en", *, timers: TimerService | None = None
+    ) -> OfflineReply | None:
+        """Answer `text` if it is a command this agent knows; None sends it on to the language model.
+
+        `timers` are the conversation's own (announced in it), in place of the agent's."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
@@ -166,13 +171,18 @@ class OfflineAgent:
             if unknown is None:
                 return None
             return await self._unknown_device(matcher, text, unknown)
-        return None if found is None else await self._carry_out(found)
+        return None if found is None else await self._carry_out(found, timers or self.timers)
 
     async def fallback_reply(
-        self, text: str, reason: str | VoxhubError, language: str = "en"
+        self,
+        text: str,
+        reason: str | VoxhubError,
+        language: str = "en",
+        *,
+        timers: TimerService | None = None,
     ) -> OfflineReply:
         """The answer when the language model failed: a matched command's result, else a short apology."""
-        reply = await self.handle(text, language)
+        reply = await self.handle(text, language, timers=timers)
         if reply is not None:
             return reply
         why = reason.message if isinstance(reason, VoxhubError) else reason
@@ -205,11 +215,11 @@ class OfflineAgent:
         if self._refresh_error is not None:
             return self._failed("unknown_device", {"name": name}, self._refresh_error)
         found = await asyncio.to_thread(matcher.match, text)
-        reply = None if found is None else await self._carry_out(found)
+        reply = None if found is None else await self._carry_out(found, self.timers)
         return reply or self._failed("unknown_device", {"name": name}, UnknownEntityError(name))
 
-    async def _carry_out(self, found: IntentMatch) -> OfflineReply | None:
-        handlers = {
+    async def _carry_out(self, found: IntentMatch, timers: TimerService | None) -> OfflineReply | None:
+        handlers: dict[str, Callable[[IntentMatch], Awaitable[OfflineReply | None]]] = {
             "HassGetCurrentTime": self._current_time,
             "HassGetCurrentDate": self._current_date,
             "HassTurnOn": self._turn_on,
@@ -218,8 +228,8 @@ class OfflineAgent:
             "HassClimateSetTemperature": self._set_temperature,
             "HassClimateGetTemperature": self._get_temperature,
             "HassGetState": self._get_state,
-            "HassStartTimer": self._start_timer,
-            "HassCancelTimer": self._cancel_timer,
+            "HassStartTimer": functools.partial(self._start_timer, timers=timers),
+            "HassCancelTimer": functools.partial(self._cancel_timer, timers=timers),
         }
         handler = handlers.get(found.intent)
         if handler is None:
@@ -311,8 +321,8 @@ class OfflineAgent:
             text = f"{answer}, {_the(entity.name)} is {said}."
         return OfflineReply(text, found.intent, {"name": entity.entity_id, "state": state.state})
 
-    async def _start_timer(self, found: IntentMatch) -> OfflineReply | None:
-        if self.timers is None:
+    async def _start_timer(self, found: IntentMatch, *, timers: TimerService | None) -> OfflineReply | None:
+        if timers is None:
             return None  # no timer service here: the language model may have a timer tool
         slots = found.slots
         duration_secs = (
@@ -320,17 +330,18 @@ class OfflineAgent:
             + float(slots.get("minutes", 0)) * 60
             + float(slots.get("seconds", 0))
         )
-        timer = self.timers.start(duration_secs, str(slots["name"]) if "name" in slots else None)
-        text = f"Your {timer.label} is set for {describe_duration(timer.duration_secs)}."
+        timer = timers.start(duration_secs, str(slots["name"]) if "name" in slots else None)
+        duration = describe_duration(timer.duration_secs)
+        text = f"Your {timer.name} timer is set for {duration}." if timer.name else f"Timer set for {duration}."
         return OfflineReply(text, found.intent, {"duration_secs": duration_secs, "name": timer.name})
 
-    async def _cancel_timer(self, found: IntentMatch) -> OfflineReply | None:
-        if self.timers is None:
+    async def _cancel_timer(self, found: IntentMatch, *, timers: TimerService | None) -> OfflineReply | None:
+        if timers is None:
             return None
         if "name" in found.slots:
-            timer = self.timers.cancel(str(found.slots["name"]))
+            timer = timers.cancel(str(found.slots["name"]))
         else:
-            running = self.timers.timers()
+            running = timers.timers()
             if len(running) != 1:
                 spoken = (
                     "You have no timers running."
@@ -338,7 +349,7 @@ class OfflineAgent:
                     else f"You have {len(running)} timers running; which one should I cancel?"
                 )
                 raise ToolError(f"{len(running)} timers running, none named", spoken=spoken)
-            timer = self.timers.cancel(running[0].id)
+            timer = timers.cancel(running[0].id)
         return OfflineReply(f"Cancelled your {timer.label}.", found.intent, {"name": timer.name})
 
     def _only_thermostat(self) -> EntityState | None:
