@@ -76,6 +76,20 @@ async def test_a_typed_turn_in_text_to_text_mode_is_answered_in_text_only(start:
 
 
 @pytest.mark.slow
+async def test_the_face_takes_on_the_emotion_of_the_users_turn(start: Start) -> None:
+    async with start() as url, chromium() as browser:
+        page = await open_page(browser, url + "/?mic=off")
+        await wait_for(page, "state.connection === 'open'")
+        await page.get_by_label("Voice out").uncheck()
+        await page.get_by_label("Message").fill("I got the job, I am so happy today!")
+        await page.keyboard.press("Enter")
+        await wait_for(page, "state.events.includes('emotion')", 60)
+        label = await page.locator("#emotion").inner_text()
+
+    assert label == "joy"
+
+
+@pytest.mark.slow
 async def test_speaking_over_the_answer_stops_it_and_the_new_question_is_answered(
     start: Start, tmp_path: Path
 ) -> None:
