@@ -25,15 +25,23 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def live_server(settings: Settings, engines: EnginePool) -> AsyncIterator[str]:
-    """Serve the app on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
+    """Serve voxhub on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
+    app = create_app(settings, engines=engines)
+    async with serve_asgi(app, ws_max_size=4 * settings.max_ws_message_bytes) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serve_asgi(app: Any, *, lifespan: str = "on", **options: Any) -> AsyncIterator[str]:
+    """Serve any ASGI app with uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, engines=engines),
+        app,
         host="127.0.0.1",
         port=port,
         log_config=None,
-        lifespan="on",
-        ws_max_size=4 * settings.max_ws_message_bytes,
+        lifespan=lifespan,
+        **options,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

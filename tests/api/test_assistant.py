@@ -34,6 +34,21 @@ async def double_server(serve: ServeFactory) -> AsyncIterator[tuple[Server, Open
         yield server, double
 
 
+@asynccontextmanager
+async def text_socket(
+    settings: Settings, engine_pool: EnginePool, double: OpenAiDouble
+) -> AsyncIterator[Client]:
+    """A native-socket conversation, text in and out, on a live server whose LLM is the test double."""
+    settings = settings.model_copy(update={"llm_engine": "openai", "openai_base_url": double.base_url})
+    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
+    async with live_server(settings, EnginePool(settings, shared)) as url:
+        query = "voice_input=false&voice_output=false"
+        async with websockets.connect(url.replace("http", "ws", 1) + f"/ws?{query}") as connection:
+            client = Client(connection)
+            await client.until("session_started")
+            yield client
+
+
 async def text_session(client: httpx.AsyncClient, **config: Any) -> str:
     created = await client.post("/api/v1/sessions", json={"mode": TEXT_ONLY, **config})
     return str(created.json()["id"])
@@ -101,18 +116,11 @@ async def test_a_timer_set_in_a_conversation_is_announced_in_it(
 ) -> None:
     double = running_double().reset()
     double.state.tool_arguments = {"seconds": 1, "name": "pasta"}
-    settings = session_settings.model_copy(
-        update={"llm_engine": "openai", "openai_base_url": double.base_url, "data_dir": tmp_path / "data"}
-    )
-    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
-    async with live_server(settings, EnginePool(settings, shared)) as url:
-        query = "voice_input=false&voice_output=false"
-        async with websockets.connect(url.replace("http", "ws", 1) + f"/ws?{query}") as connection:
-            client = Client(connection)
-            await client.until("session_started")
-            await client.send("text_message", text="Please set_timer for a second.")
-            answer = await client.until("response")
-            announcement = await client.until("response", timeout_secs=10)
+    settings = session_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    async with text_socket(settings, engine_pool, double) as client:
+        await client.send("text_message", text="Please set_timer for a second.")
+        answer = await client.until("response")
+        announcement = await client.until("response", timeout_secs=10)
     assert answer["data"]["text"].startswith("The tool says:")
     assert announcement["data"]["text"] == "Your pasta timer is done."
 
@@ -141,18 +149,11 @@ async def test_a_timer_command_is_carried_out_offline_and_announced(
     session_settings: Settings, engine_pool: EnginePool, tmp_path: Any
 ) -> None:
     double = running_double().reset()  # the LLM: it must not be asked
-    settings = session_settings.model_copy(
-        update={"llm_engine": "openai", "openai_base_url": double.base_url, "data_dir": tmp_path / "data"}
-    )
-    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
-    async with live_server(settings, EnginePool(settings, shared)) as url:
-        query = "voice_input=false&voice_output=false"
-        async with websockets.connect(url.replace("http", "ws", 1) + f"/ws?{query}") as connection:
-            client = Client(connection)
-            await client.until("session_started")
-            await client.send("text_message", text="Set a timer for 1 second")
-            answer = await client.until("response")
-            announcement = await client.until("response", timeout_secs=10)
+    settings = session_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    async with text_socket(settings, engine_pool, double) as client:
+        await client.send("text_message", text="Set a timer for 1 second")
+        answer = await client.until("response")
+        announcement = await client.until("response", timeout_secs=10)
     assert answer["data"]["text"] == "Timer set for 1 second."
     assert announcement["data"]["text"].endswith("timer is done.")
     assert double.state.chat_requests == []

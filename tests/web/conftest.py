@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from tests.api.live import free_port, live_server
+from tests.api.live import live_server, serve_asgi
 from voxhub.api.app import create_app
 from voxhub.config import load_settings
 from voxhub.engines.pool import EnginePool
@@ -55,15 +53,5 @@ def start_behind_prefix(tmp_path: Path, models_dir: Path, engine_pool: EnginePoo
 @asynccontextmanager
 async def serve_app(app: Starlette) -> AsyncIterator[str]:
     """Serve any ASGI app on a free loopback port (tests/api/live.py serves voxhub's app as it is)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_asgi(app) as url:
+        yield url

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.tools.local_http import free_port
+from tests.api.live import free_port
 from voxhub.agent.tools.base import ToolError
 from voxhub.agent.tools.mcp_tools import McpServerConfig, McpToolSource
 from voxhub.agent.tools.registry import ToolRegistry
