@@ -220,7 +220,8 @@ class Settings(BaseSettings):
     )
     system_prompt: str = Field(
         "You are a helpful voice assistant. Answer in one or two short sentences.",
-        description="Instructions given after the persona's (a session's own `system_prompt` replaces both).",
+        description="The prompt without the assistant brain; with it, instructions added after the persona's"
+        " once changed from this default (a session's own `system_prompt` replaces both).",
     )
     greeting_enabled: bool = Field(
         True, description="Say the persona's greeting when a new conversation starts on the native socket."

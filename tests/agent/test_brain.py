@@ -82,8 +82,9 @@ async def test_a_happy_user_gets_a_joy_event_and_the_llm_hears_how_they_sound(
     events = await turn(Brain(llm, emotion=emotion), "I just won the lottery, this is the best day ever!")
 
     assert notices(events, "emotion")[0]["label"] == "joy"
-    system_prompt = double.state.chat_requests[0]["messages"][0]["content"]
-    assert "The user sounds happy" in system_prompt
+    last = double.state.chat_requests[0]["messages"][-1]  # after the user's words: the cached prompt stays
+    assert last["role"] == "system"
+    assert "The user sounds happy" in last["content"]
 
 
 async def test_a_command_the_offline_agent_knows_never_reaches_the_llm(

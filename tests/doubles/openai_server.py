@@ -71,7 +71,9 @@ def _error(status: int, message: str) -> JSONResponse:
 def _completion_text(state: DoubleState, body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     """Scripted: on a user turn, a call of the tool the request demands or the user's words name (a word of
     four letters or more of its name: "weather" names `get_weather`); an answer using a tool's result."""
-    last = body["messages"][-1]
+    last = next(
+        m for m in reversed(body["messages"]) if m["role"] != "system"
+    )  # notes after the user's words
     tools = [tool["function"]["name"] for tool in body.get("tools") or []]
     choice = body.get("tool_choice", "auto")
     if tools and choice != "none" and last["role"] == "user":

@@ -81,7 +81,7 @@ class Assistant:
 
         options = replace(
             reply,
-            system_prompt=config.system_prompt or f"{persona.system_prompt()}\n{self.settings.system_prompt}",
+            system_prompt=config.system_prompt or self._prompt(persona),
             persona=persona.name,
             user_id=user_id,
             language=language,
@@ -95,6 +95,13 @@ class Assistant:
             attach=attach,
             language=persona.language,
         )
+
+    def _prompt(self, persona: Persona) -> str:
+        """The persona's prompt, then the `system_prompt` setting if it was changed from its default."""
+        extra = self.settings.system_prompt
+        if extra == type(self.settings).model_fields["system_prompt"].default:
+            return persona.system_prompt()
+        return f"{persona.system_prompt()}\n{extra}"
 
     def brain(self, llm: LlmEngine, persona: Persona, language: str, *, notes_prompt: str = "") -> Brain:
         """A brain for one conversation (also used by one-shot APIs that run no pipeline)."""

@@ -72,18 +72,17 @@ class Brain:
 
     async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
         text = request.user_text
-        emotion = await self._emotion(text) if text else None
+        # Both on worker threads at once: the answer waits for the slower, not for the two in turn.
+        emotion, handled = await asyncio.gather(self._emotion(text), self._offline(text))
         if emotion is not None:
             yield ReplyNotice(
                 "emotion",
                 {"label": emotion.label, "confidence": emotion.confidence, "valence": emotion.valence},
             )
-        if text and self.offline is not None and self.options.offline_first:
-            handled = await self.offline.handle(text, self.options.language, timers=self.timers)
-            if handled is not None:
-                for event in _offline_events(handled, fallback_reason=None):
-                    yield event
-                return
+        if handled is not None:
+            for event in _offline_events(handled, fallback_reason=None):
+                yield event
+            return
         messages = list(request.messages)
         if self.compactor is not None:
             compacted = await self.compactor.fit(messages, request.options.max_tokens)
@@ -209,8 +208,14 @@ class Brain:
         except VoxhubError as exc:
             raise ToolError(exc.message, details={"tool": call.name, **exc.details}) from None
 
+    async def _offline(self, text: str) -> OfflineReply | None:
+        """The offline agent's answer to a command it knows (None: the LLM answers)."""
+        if not text or self.offline is None or not self.options.offline_first:
+            return None
+        return await self.offline.handle(text, self.options.language, timers=self.timers)
+
     async def _emotion(self, text: str) -> Any:
-        if self.emotion is None:
+        if self.emotion is None or not text:
             return None
         try:
             return await asyncio.to_thread(self.emotion.classify, text)
@@ -219,17 +224,21 @@ class Brain:
             return None
 
     def _with_context(self, messages: list[ChatMessage], emotion: Any) -> list[ChatMessage]:
-        """The messages with the user's notes and how they sound added to the system prompt."""
-        parts = []
+        """The user's notes in the system prompt; how they sound as a note after their words.
+
+        The tone changes every turn, so it goes last: everything before it stays the same from turn to turn,
+        and the LLM server reuses its cached prompt for all of that.
+        """
         if self.options.notes_prompt:
-            parts.append(self.options.notes_prompt)
+            if messages and messages[0].role == "system":
+                merged = f"{messages[0].content}\n\n{self.options.notes_prompt}"
+                messages = [ChatMessage("system", merged), *messages[1:]]
+            else:
+                messages = [ChatMessage("system", self.options.notes_prompt), *messages]
         if emotion is not None and self.options.match_tone and emotion.label != NEUTRAL:
-            parts.append(f"The user sounds {_adjective(emotion.label)}: answer in a fitting tone.")
-        if not parts:
-            return messages
-        if messages and messages[0].role == "system":
-            return [ChatMessage("system", "\n\n".join([messages[0].content, *parts])), *messages[1:]]
-        return [ChatMessage("system", "\n\n".join(parts)), *messages]
+            tone = f"The user sounds {_adjective(emotion.label)}: answer in a fitting tone."
+            messages = [*messages, ChatMessage("system", tone)]
+        return messages
 
 
 def _adjective(label: str) -> str:

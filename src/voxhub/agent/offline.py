@@ -332,7 +332,9 @@ class OfflineAgent:
         )
         timer = timers.start(duration_secs, str(slots["name"]) if "name" in slots else None)
         duration = describe_duration(timer.duration_secs)
-        text = f"Your {timer.name} timer is set for {duration}." if timer.name else f"Timer set for {duration}."
+        text = (
+            f"Your {timer.name} timer is set for {duration}." if timer.name else f"Timer set for {duration}."
+        )
         return OfflineReply(text, found.intent, {"duration_secs": duration_secs, "name": timer.name})
 
     async def _cancel_timer(self, found: IntentMatch, *, timers: TimerService | None) -> OfflineReply | None:
