@@ -115,10 +115,11 @@ class Brain:
         server_names = {spec.name for spec in server_specs}
         specs = (*client_specs, *server_specs)
         calls_left = self.options.max_tool_calls
+        wanted = request.options.tool_choice
         while True:
             said: list[str] = []
             calls: tuple[ToolCall, ...] = ()
-            choice = request.options.tool_choice if calls_left > 0 else "none"
+            choice = wanted if calls_left > 0 else "none"
             offered = () if choice == "none" else specs  # "none": the LLM answers in words only
             try:
                 async for chunk in self.llm.chat(
@@ -161,6 +162,8 @@ class Brain:
                     yield ReplyText(failure.spoken)
                     return
                 messages += exchange
+                if wanted != "none":
+                    wanted = None  # a forced call ("required", a name) was made: now the LLM may answer
             if client_calls:
                 yield ReplyToolCalls(client_calls)
                 return
