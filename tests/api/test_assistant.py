@@ -157,3 +157,27 @@ async def test_a_timer_command_is_carried_out_offline_and_announced(
     assert answer["data"]["text"] == "Timer set for 1 second."
     assert announcement["data"]["text"].endswith("timer is done.")
     assert double.state.chat_requests == []
+
+
+async def test_a_history_that_fills_the_context_is_summarised_and_kept_whole(serve: ServeFactory) -> None:
+    double = running_double().reset()
+    async with serve(llm_engine="openai", openai_base_url=double.base_url, llm_context_tokens=1024) as server:
+        session_id = await text_session(server.client)
+        now = time.time()
+        said = [f"Tell me about station number {i}, please. " * 8 for i in range(20)]
+        await server.state.sessions.append(
+            session_id,
+            [HistoryMessage(role, text, created_at=now) for text in said for role in ("user", "assistant")],
+        )
+        await server.client.post(f"/api/v1/sessions/{session_id}/text", json={"text": "And the last one?"})
+        summary = await server.state.sessions.store.summary(session_id)
+        stored = await server.state.sessions.history(session_id)
+
+    assert summary is not None
+    summary_text, covered = summary
+    assert summary_text.startswith("Summary of the earlier conversation:")
+    assert 0 < covered < 40
+    assert len(stored) == 42  # nothing was dropped from the store
+    answered = double.state.chat_requests[-1]["messages"]
+    assert answered[1]["content"] == summary_text  # the answer was asked with the summary in place
+    assert len(answered) < 42
