@@ -24,10 +24,10 @@ import numpy as np
 import psutil
 import uvicorn
 
-from voxhub.api.app import create_app
 from voxhub.api.logging import configure_logging
 from voxhub.config import Settings, load_settings
 from voxhub.engines.pool import EnginePool
+from voxhub.server import create_app
 
 now = time.monotonic
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import uvicorn
 from playwright.async_api import async_playwright
 
-from voxhub.api.app import create_app
 from voxhub.audio import PcmAudio, resample
 from voxhub.config import load_settings
 from voxhub.engines.pool import EnginePool
 from voxhub.engines.tts.base import synthesize_all
+from voxhub.server import create_app
 
 QUESTION = "What is the capital of France?"
 PORT = 8391

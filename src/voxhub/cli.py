@@ -314,8 +314,8 @@ def serve(
     # Imported here, not at the top: the other commands start faster without the server stack.
     import uvicorn
 
-    from voxhub.api.app import create_app
     from voxhub.api.logging import configure_logging
+    from voxhub.server import create_app
 
     configure_logging(settings)
     server = uvicorn.Server(

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from voxhub.api.app import create_app
 from voxhub.api.state import ServerState
 from voxhub.config import Settings, load_settings
 from voxhub.engines.loader import Engines
 from voxhub.engines.pool import EnginePool
+from voxhub.server import create_app
 
 
 @dataclass

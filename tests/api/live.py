@@ -12,9 +12,9 @@ from typing import Any
 import uvicorn
 import websockets
 
-from voxhub.api.app import create_app
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
+from voxhub.server import create_app
 
 
 def free_port() -> int:

@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from tests.api.live import live_server, serve_asgi
-from voxhub.api.app import create_app
 from voxhub.config import load_settings
 from voxhub.engines.pool import EnginePool
+from voxhub.server import create_app
 
 Start = Callable[..., AbstractAsyncContextManager[str]]
 

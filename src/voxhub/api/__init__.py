@@ -1,1 +1,1 @@
-"""The HTTP and WebSocket API: `voxhub.api.app.create_app` builds the server."""
+"""The HTTP and WebSocket API; `voxhub.server.create_app` adds the protocols and builds the server."""

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import FileResponse
-from starlette.routing import Match, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from voxhub import __version__
 from voxhub.agent.assistant import Assistant
+from voxhub.api import websocket
 from voxhub.api.auth import require_auth
 from voxhub.api.errors import CatchUnexpected, install_error_handlers
 from voxhub.api.limits import BodySizeLimit, ConnectionTracker
 from voxhub.api.logging import AccessLog
 from voxhub.api.metrics import Metrics
-from voxhub.api.routes import autofunctions, notes, oneshot, personas, profiles, sessions, system
+from voxhub.api.routes import (
+    autofunctions,
+    conversation,
+    notes,
+    oneshot,
+    personas,
+    profiles,
+    sessions,
+    system,
+)
 from voxhub.api.state import ServerState
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
@@ -34,32 +37,9 @@ from voxhub.sessions.manager import SessionManager
 from voxhub.sessions.store import SessionStore
 
 logger = logging.getLogger(__name__)
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # the browser client: static files, no build step
 
-# (module, needs the bearer-token dependency): WebSocket routes check the token themselves, since a
-# handshake can carry it only as a query parameter from a browser.
-_OPTIONAL_ROUTERS = (
-    ("voxhub.api.routes.conversation", True),
-    ("voxhub.api.websocket", False),
-    ("voxhub.protocols.openai_http", True),
-    ("voxhub.protocols.compat", True),  # the earlier servers' HTTP routes
-    ("voxhub.protocols.compat_ws", False),  # their WebSocket routes (token checked per connection)
-    ("voxhub.protocols.realtime", False),  # OpenAI Realtime over WebSocket
-)
-# Protocol servers on their own ports, started and stopped with the app: a module with
-# `async def start(state: ServerState) -> Callable[[], Awaitable[None]]` (returns its stop function).
-_SIDE_SERVERS = ("voxhub.protocols.wyoming.server",)
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # its parent package is missing
-        return False
-
-
-def _side_server_starters() -> list[Callable[[ServerState], Awaitable[Callable[[], Awaitable[None]]]]]:
-    return [importlib.import_module(name).start for name in _SIDE_SERVERS if _module_exists(name)]
+# A protocol server on its own port, started and stopped with the app: returns its stop function.
+SideServer = Callable[[ServerState], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 def database_path(settings: Settings) -> Path:
@@ -75,8 +55,16 @@ def database_path(settings: Settings) -> Path:
     )
 
 
-def create_app(settings: Settings, *, engines: EnginePool | None = None) -> FastAPI:
-    """The server app; `engines` given here are shared and left open at shutdown (tests load them once)."""
+def create_app(
+    settings: Settings,
+    *,
+    engines: EnginePool | None = None,
+    routers: Sequence[tuple[APIRouter, bool]] = (),
+    side_servers: Sequence[SideServer] = (),
+) -> FastAPI:
+    """The API app, plus `routers` (router, needs the bearer token) and `side_servers` from the layers above
+    (see `voxhub.server`); `engines` given here are shared and left open at shutdown (tests load them once).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,7 +88,7 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
                 settings, pool, manager, tracker, metrics, started_at=time.time(), assistant=assistant
             )
             manager.start_cleanup()
-            stops = [await start(app.state.voxhub) for start in _side_server_starters()]
+            stops = [await start(app.state.voxhub) for start in side_servers]
             logger.info(
                 "voxhub ready",
                 extra={
@@ -150,26 +138,10 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
     app.include_router(system.public_router)
     for module in (system, sessions, profiles, oneshot, personas, notes, autofunctions):
         app.include_router(module.router, dependencies=authorized)
-    # The lead owns the conversation routes and the WebSocket endpoints; they join once their modules exist.
-    for module_name, protected in _OPTIONAL_ROUTERS:
-        if _module_exists(module_name):
-            router = importlib.import_module(module_name).router
-            app.include_router(router, dependencies=authorized if protected else None)
-    app.router.routes.insert(0, _BrowserPage("/", _web_page, methods=["GET"], include_in_schema=False))
-    app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
+    app.include_router(conversation.router, dependencies=authorized)
+    app.include_router(
+        websocket.router
+    )  # the socket checks the token itself (a browser sends it in the query)
+    for router, protected in routers:
+        app.include_router(router, dependencies=authorized if protected else None)
     return app
-
-
-class _BrowserPage(Route):
-    """`/` for a browser (it accepts text/html): the web client, public like any login page; other clients
-    fall through to the JSON links at `/`."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        accept = dict(scope.get("headers") or []).get(b"accept", b"")
-        if scope["type"] != "http" or b"text/html" not in accept:
-            return Match.NONE, {}
-        return super().matches(scope)
-
-
-async def _web_page(request: Request) -> FileResponse:
-    return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
