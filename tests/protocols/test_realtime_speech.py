@@ -115,6 +115,30 @@ async def test_with_create_response_off_an_utterance_waits_for_response_create(b
     assert (history[0]["role"], history[0]["content"]) == ("user", completed["transcript"])
 
 
+async def test_a_held_utterance_deleted_before_response_create_is_never_answered(base_url: str) -> None:
+    detection = {"type": "server_vad", "create_response": False}
+    update = {
+        "type": "session.update",
+        "session": {"output_modalities": ["text"], "turn_detection": detection},
+    }
+    async with realtime(base_url, beta=True) as client:
+        await client.send(update)
+        await client.until("session.updated")
+        await client.append_audio(spoken("Forget this question."))
+        first = await client.until("conversation.item.input_audio_transcription.completed", 120)
+        await client.send({"type": "conversation.item.delete", "item_id": first["item_id"]})
+        await client.until("conversation.item.deleted")
+        await client.append_audio(spoken("What is the capital of France?"))
+        await client.until("conversation.item.input_audio_transcription.completed", 120)
+        await client.send({"type": "response.create"})
+        await client.until("response.done", timeout_secs=120)
+        history = await history_of(base_url, client)
+
+    asked = [message["content"].lower() for message in history if message["role"] == "user"]
+    assert len(asked) == 1
+    assert "france" in asked[0]
+
+
 async def test_with_interrupt_response_off_speech_does_not_stop_the_answer(base_url: str) -> None:
     detection = {"type": "server_vad", "interrupt_response": False, "create_response": False}
     update = {"type": "session.update", "session": {"turn_detection": detection}}

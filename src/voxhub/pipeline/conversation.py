@@ -22,6 +22,7 @@ from voxhub.pipeline.frames import (
     RespondFrame,
     SayFrame,
     TextInputFrame,
+    WithdrawFrame,
 )
 from voxhub.pipeline.listener import ListenerStage, ListeningOptions
 from voxhub.pipeline.memory import ConversationMemory
@@ -148,6 +149,10 @@ class Conversation:
     async def respond(self, inputs: tuple[ChatMessage, ...] = ()) -> None:
         """Answer now, from the history plus `inputs` (e.g. the outputs of the client's tools)."""
         await self._pipeline.push(RespondFrame(inputs))
+
+    async def withdraw(self, text: str) -> None:
+        """Forget the utterance `text`, heard but not answered yet (`answer_speech` off)."""
+        await self._pipeline.push(WithdrawFrame(text))
 
     async def say(self, text: str) -> None:
         """Say `text` as the assistant (a greeting): shown and spoken as the session's modes say."""

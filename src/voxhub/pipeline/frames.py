@@ -49,6 +49,13 @@ class RespondFrame(DataFrame):
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawFrame(DataFrame):
+    """Forget an utterance heard but not answered yet (`answer_speech` off): the next answer never sees it."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SayFrame(DataFrame):
     """Say `text` as the assistant's turn, without asking anyone (a greeting, an announcement)."""
 

@@ -29,6 +29,7 @@ from voxhub.pipeline.frames import (
     ToolCallsFrame,
     TranscriptFrame,
     TurnDoneFrame,
+    WithdrawFrame,
 )
 from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
@@ -105,6 +106,11 @@ class ResponderStage(Stage):
             said = tuple(message for message in frame.inputs if message.role != "tool")
             inputs, self._unanswered = (*outputs, *self._unanswered, *said), []
             await self._start(new_turn_id(), inputs, push)
+        elif isinstance(frame, WithdrawFrame):
+            for index in range(len(self._unanswered) - 1, -1, -1):  # the latest one saying it
+                if self._unanswered[index].content == frame.text:
+                    del self._unanswered[index]
+                    break
         elif isinstance(frame, SayFrame):
             await self.interrupt(push, "client")
             await self._start(new_turn_id(), (), push, FixedReply(frame.text))

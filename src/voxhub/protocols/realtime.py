@@ -242,7 +242,11 @@ class _Realtime:
     async def _delete(self, body: Mapping[str, Any]) -> None:
         """Drop an item from the client's view and, once its turn is committed, from history."""
         item_id, item = find_item(self.responses.items, body)
-        if self._pending.pop(item_id, None) is None:
+        if item.held is not None:  # heard but not answered yet: it must not reach the next answer
+            assert self.conversation is not None
+            await self.conversation.withdraw(item.held)
+            self.responses.asked.remove(item_id)
+        elif self._pending.pop(item_id, None) is None:
             if item.role not in ("user", "assistant"):
                 raise UnsupportedEvent(
                     "answered function_call items and their outputs cannot be deleted",
@@ -312,7 +316,7 @@ class _Realtime:
         if self.config.answers_speech:
             self.responses.items[item_id] = ItemRef("user", turn_id)
         else:  # held for the next `response.create`, whose turn it becomes part of
-            self.responses.items[item_id] = ItemRef("user")
+            self.responses.items[item_id] = ItemRef("user", held=text)
             self.responses.asked.append(item_id)
         await self._emit(
             "input_audio_buffer.committed", previous_item_id=self.responses.last_item, item_id=item_id

@@ -29,6 +29,9 @@ class ItemRef:
     role: str
     turn_id: str | None = None  # None until a turn answers it (a user text item before response.create)
     audio_ms: float = 0.0  # assistant items: how much of their audio was sent
+    held: str | None = (
+        None  # a spoken user item waiting for `response.create` (create_response off): its words
+    )
 
 
 def find_item(items: Mapping[str, ItemRef], body: Mapping[str, Any]) -> tuple[str, ItemRef]:

@@ -104,6 +104,7 @@ class RealtimeResponses:
         for item_id in self.asked:  # the items this turn answers are this turn's
             if item_id in self.items:
                 self.items[item_id].turn_id = turn_id
+                self.items[item_id].held = None
         self.asked = []
         await self._emit("response.created", response=self._response_object(response, "in_progress"))
         return response
