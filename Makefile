@@ -42,9 +42,12 @@ HA_PINS    := home-assistant-frontend==20240307.0 hassil==1.6.1 home-assistant-i
 	psutil-home-assistant==0.0.1 securetar==2024.2.1 SQLAlchemy==2.0.27 fnv-hash-fast==0.5.0 \
 	zeroconf==0.131.0 'josepy<2'
 
-home-assistant: $(HA_VENV)/.installed
+# The stamp names the version and pins: changing them installs again.
+HA_STAMP   := $(HA_VENV)/.installed-$(shell printf '%s' "$(HA_VERSION) $(HA_PINS)" | sha256sum | cut -c1-12)
 
-$(HA_VENV)/.installed:
+home-assistant: $(HA_STAMP)
+
+$(HA_STAMP):
 	[ -x $(HA_VENV)/bin/python ] || $(PYTHON) -m venv $(HA_VENV)
 	$(HA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	rm -rf $(HA_VENV)/wheel && mkdir -p $(HA_VENV)/wheel
@@ -53,7 +56,7 @@ $(HA_VENV)/.installed:
 	$(HA_VENV)/bin/python -m zipfile -e $(HA_VENV)/wheel/homeassistant-$(HA_VERSION)-*.whl $(HA_VENV)/wheel/unpacked
 	$(HA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-c $(HA_VENV)/wheel/unpacked/homeassistant/package_constraints.txt homeassistant==$(HA_VERSION) $(HA_PINS)
-	rm -rf $(HA_VENV)/wheel
+	rm -rf $(HA_VENV)/wheel $(HA_VENV)/.installed*
 	touch $@
 
 lint: install
