@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.speech import espeak_speech, padded, words
-from tests.web.browser import chromium, client_state, open_page, wait_for, write_wav
+from tests.web.browser import DroppingProxy, chromium, client_state, open_page, wait_for, write_wav
 from tests.web.conftest import Start
 from voxhub.audio import PcmAudio
 
@@ -178,13 +179,30 @@ async def test_behind_a_path_prefix_the_page_finds_its_files_the_api_and_the_soc
 
 @pytest.mark.slow
 async def test_a_dropped_connection_is_reopened_on_the_same_session(start: Start) -> None:
-    async with start(connection_timeout_secs=1) as url, chromium() as browser:
-        page = await open_page(browser, url + "/?mic=off")  # silent, so the server drops it after 1 s
+    async with start() as url, DroppingProxy(urlsplit(url).port or 80) as proxy, chromium() as browser:
+        page = await open_page(browser, f"http://127.0.0.1:{proxy.port}/?mic=off")
         await wait_for(page, "state.connection === 'open'")
         first_session = (await client_state(page))["sessionId"]
+        proxy.drop()  # the network fails under the open socket
         await wait_for(page, "state.closes.length > 0", 10)
         await wait_for(page, "state.connection === 'open'", 10)
         state = await client_state(page)
 
-    assert state["closes"][0]["code"] == 1001
+    assert state["closes"][0]["code"] == 1006  # no closing handshake: a real drop
     assert state["sessionId"] == first_session
+
+
+@pytest.mark.slow
+async def test_an_idle_page_stays_closed_until_the_user_reconnects(start: Start) -> None:
+    async with start(connection_timeout_secs=1) as url, chromium() as browser:
+        page = await open_page(browser, url + "/?mic=off")  # silent, so the server lets it go after 1 s
+        await wait_for(page, "state.closes.length > 0", 10)
+        await page.wait_for_timeout(2500)  # longer than the first reconnect delay
+        idle = await client_state(page)
+        status = await page.locator("#status").inner_text()
+        await page.get_by_role("button", name="Connect").click()
+        await wait_for(page, "state.connection === 'open'", 10)
+
+    assert idle["closes"][0]["code"] == 1001
+    assert idle["connection"] != "open"
+    assert "press Connect" in status

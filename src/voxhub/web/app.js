@@ -9,6 +9,7 @@ const BACKOFF_SECS = [0.5, 1, 2, 4, 8, 15];
 const CAPACITY_RETRY_SECS = 10;
 const CLOSE_POLICY = 1008;
 const CLOSE_CAPACITY = 1013;
+const CLOSE_GOING_AWAY = 1001; // with "no message for N s": the server's idle timeout
 // Barge-in, heard in the page: this many loud frames in a row while the answer plays pause it at once
 // (the browser's echo cancellation keeps the answer itself out of the microphone); the server's
 // `speech_started` confirms, or after BARGE_IN_CONFIRM_MS without it playback resumes.
@@ -110,6 +111,11 @@ function onClose(close) {
     setStatus("The access token is wrong or missing: enter it under Settings and press Connect.", "error");
     $("#token").focus();
     return; // retrying with the same token cannot help
+  }
+  if (close.code === CLOSE_GOING_AWAY && /no message/i.test(close.reason)) {
+    // The server let an idle conversation go: coming back on our own would hold a slot nobody uses.
+    setStatus("Disconnected after a quiet while: press Connect to carry on.", "error");
+    return;
   }
   if (close.code === CLOSE_CAPACITY) {
     setStatus(`The server is at capacity; trying again in ${CAPACITY_RETRY_SECS} s.`, "error");
