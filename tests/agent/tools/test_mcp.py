@@ -45,6 +45,14 @@ async def nap(seconds: float) -> str:
 
 
 @server.tool()
+def crash() -> str:
+    """Ends the server process at once."""
+    import os
+
+    os._exit(1)
+
+
+@server.tool()
 def refuse(reason: str) -> str:
     """Always fails."""
     raise ToolError(f"refused: {reason}")
@@ -88,7 +96,7 @@ def registry(source: McpToolSource) -> ToolRegistry:
 async def test_the_server_tools_are_offered_with_their_schemas(registry: ToolRegistry) -> None:
     specs = {spec.name: spec for spec in registry.specs()}
 
-    assert sorted(specs) == ["test_add", "test_nap", "test_refuse", "test_shout"]
+    assert sorted(specs) == ["test_add", "test_crash", "test_nap", "test_refuse", "test_shout"]
     assert specs["test_add"].description == "Add two integers."
     assert specs["test_add"].parameters["required"] == ["a", "b"]
 
@@ -172,3 +180,15 @@ async def test_a_server_over_streamable_http_serves_the_same_tools(server_file: 
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_a_server_that_died_is_started_again_for_the_next_call(server_file: Path) -> None:
+    source = McpToolSource(McpServerConfig("phoenix", command=sys.executable, args=(str(server_file),)))
+    tools = {tool.spec.name: tool for tool in await source.start()}
+
+    with pytest.raises(ToolError, match="phoenix"):
+        await tools["crash"].call({})
+    answer = await tools["add"].call({"a": 20, "b": 22})
+    await source.aclose()
+
+    assert answer.content == "42"

@@ -72,6 +72,8 @@ class McpToolSource:
         self._client: Client | None = None
         self._owner: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+        self._closed = False  # closed on purpose (`aclose`): calls fail rather than reconnect
+        self._reconnecting = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
@@ -87,12 +89,12 @@ class McpToolSource:
             async with asyncio.timeout(self.config.connect_timeout_secs):
                 self.tools = await asyncio.shield(ready)
         except TimeoutError:
-            await self.aclose()
+            await self._stop()
             raise ToolError(
                 f"MCP server {self.config.name!r} did not answer within {self.config.connect_timeout_secs:g} s"
             ) from None
         except BaseException:
-            await self.aclose()
+            await self._stop()
             raise
         logger.info(
             "MCP server %s: %d tools",
@@ -103,17 +105,23 @@ class McpToolSource:
         return self.tools
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any]) -> ToolResult:
-        client = self._client
         server = self.config.name
-        if client is None:
+        if self._closed:
             raise ToolError(f"MCP server {server!r} is not connected", details={"mcp_server": server})
+        if self._client is None:  # it died since the last call: start it again
+            await self._reconnect()
+        client = self._client
+        assert client is not None
         try:
             result = await client.call_tool(name, dict(arguments))
         except MCPError as exc:
+            if _connection_lost(exc):
+                self._forget(client)  # the next call starts the server again
             raise ToolError(
                 f"MCP server {server!r}, tool {name!r}: {exc}", details={"mcp_server": server}
             ) from None
         except (OSError, EOFError, RuntimeError) as exc:  # the server went away mid-call
+            self._forget(client)
             raise ToolError(
                 f"MCP server {server!r} failed during {name!r}: {type(exc).__name__}: {exc}",
                 details={"mcp_server": server},
@@ -126,7 +134,27 @@ class McpToolSource:
         data = result.structured_content if result.structured_content is not None else content
         return ToolResult(content, data=data)
 
+    async def _reconnect(self) -> None:
+        """Start the server again (once, however many calls are waiting for it)."""
+        async with self._reconnecting:
+            if self._client is not None:
+                return
+            logger.warning(
+                "MCP server %s: reconnecting", self.config.name, extra={"mcp_server": self.config.name}
+            )
+            await self._stop()
+            self._closing = asyncio.Event()
+            await self.start()
+
+    def _forget(self, client: Client) -> None:
+        if self._client is client:
+            self._client = None
+
     async def aclose(self) -> None:
+        self._closed = True
+        await self._stop()
+
+    async def _stop(self) -> None:
         self._closing.set()
         owner, self._owner = self._owner, None
         if owner is not None:
@@ -182,6 +210,10 @@ class McpToolSource:
             if not cursor:
                 break
         return tuple(tools)
+
+
+def _connection_lost(error: MCPError) -> bool:
+    return "connection closed" in str(error).lower()
 
 
 def _text_of(content: list[mcp_types.ContentBlock]) -> str:
