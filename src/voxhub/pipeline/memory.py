@@ -50,6 +50,7 @@ class ConversationMemory:
         self._commit = commit
         self._commit_summary = commit_summary
         self._open: dict[str, _OpenTurn] = {}
+        self._settling: dict[str, _OpenTurn] = {}  # being committed: the next turn waits for them too
 
     def begin(self, turn_id: str, inputs: Sequence[ChatMessage]) -> None:
         self._open[turn_id] = _OpenTurn(tuple(inputs))
@@ -73,6 +74,7 @@ class ConversationMemory:
         turn = self._open.pop(turn_id, None)
         if turn is None:
             return False
+        self._settling[turn_id] = turn
         completed = CompletedTurn(
             turn_id, turn.inputs, assistant_text, interrupted, tuple(turn.exchange), turn.tool_calls
         )
@@ -81,6 +83,7 @@ class ConversationMemory:
         finally:
             if assistant_text or turn.tool_calls:
                 self.messages.append(ChatMessage("assistant", assistant_text, tool_calls=turn.tool_calls))
+            del self._settling[turn_id]
             turn.settled.set()
         return True
 
@@ -121,7 +124,7 @@ class ConversationMemory:
 
     async def wait_settled(self, turn_id: str | None, timeout_secs: float = 2.0) -> None:
         """Wait (briefly) for an interrupted turn's answer to be recorded before building on it."""
-        turn = self._open.get(turn_id) if turn_id else None
+        turn = (self._open.get(turn_id) or self._settling.get(turn_id)) if turn_id else None
         if turn is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(turn.settled.wait(), timeout_secs)
