@@ -67,10 +67,10 @@ class Assistant:
         )
         timers = TimerService()  # this conversation's: it announces them when they run out
         brain.timers = timers
-        brain.own_tools = [
-            *(self.notes.tools(user_id) if user_id else ()),
-            *(tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS),
-        ]
+        brain.own_tools = own = ToolRegistry(timeout_secs=self.settings.tools_timeout_secs)
+        timer_tools = [tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS]
+        for tool in (*timer_tools, *(self.notes.tools(user_id) if user_id else ())):
+            own.register(tool)
 
         def attach(conversation: Conversation) -> Callable[[], Awaitable[None]]:
             async def announce(timer: Timer) -> None:

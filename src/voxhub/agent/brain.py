@@ -7,15 +7,14 @@ behaviour: the native WebSocket, `/api/v1`, `/v1/chat/completions`, Realtime and
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voxhub.agent.memory import HistoryCompactor
 from voxhub.agent.offline import OfflineAgent, OfflineReply
-from voxhub.agent.tools.base import Tool, ToolError, ToolNotFound, ToolResult
+from voxhub.agent.tools.base import ToolError, ToolResult
 from voxhub.agent.tools.timers import TimerService
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
 from voxhub.errors import EngineError, VoxhubError
@@ -63,7 +62,7 @@ class Brain:
     llm: LlmEngine
     options: BrainOptions = field(default_factory=BrainOptions)
     tools: ToolBox | None = None
-    own_tools: Sequence[Tool] = ()  # tools of this conversation only (e.g. `remember` for its user)
+    own_tools: ToolBox | None = None  # this conversation's only (its timers, `remember` for its user)
     emotion: EmotionLabeller | None = None
     offline: OfflineAgent | None = None
     compactor: HistoryCompactor | None = None
@@ -105,11 +104,14 @@ class Brain:
         # Conversation's execute_services), and the conversation's own win over the registry's.
         client_specs = request.options.tools
         taken = {spec.name for spec in client_specs}
-        own = {tool.spec.name: tool for tool in self.own_tools if tool.spec.name not in taken}
-        shared = tuple(
-            spec for spec in (self.tools.specs() if self.tools else ()) if spec.name not in taken | own.keys()
+        own = tuple(
+            spec for spec in (self.own_tools.specs() if self.own_tools else ()) if spec.name not in taken
         )
-        server_specs = (*shared, *(tool.spec for tool in own.values()))
+        own_names = {spec.name for spec in own}
+        shared = tuple(
+            spec for spec in (self.tools.specs() if self.tools else ()) if spec.name not in taken | own_names
+        )
+        server_specs = (*shared, *own)
         if not self.llm.capabilities.tool_calling:
             server_specs = ()  # a model that cannot call tools would only read their long descriptions
         server_names = {spec.name for spec in server_specs}
@@ -149,7 +151,7 @@ class Brain:
             client_calls = tuple(call for call in calls if call.name not in server_names)
             server_calls = tuple(call for call in calls if call.name in server_names)
             if server_calls:
-                exchange, failure = await self._run(server_calls, own, calls_left)
+                exchange, failure = await self._run(server_calls, own_names, calls_left)
                 calls_left -= len(server_calls)
                 for call, message in zip(server_calls, exchange[1:], strict=True):
                     yield ReplyNotice(
@@ -171,7 +173,7 @@ class Brain:
                 return
 
     async def _run(
-        self, calls: tuple[ToolCall, ...], own: Mapping[str, Tool], calls_left: int
+        self, calls: tuple[ToolCall, ...], own_names: set[str], calls_left: int
     ) -> tuple[tuple[ChatMessage, ...], ToolError | None]:
         """Run the calls in order: the assistant message that made them, then one result each."""
         results: list[ChatMessage] = []
@@ -187,29 +189,14 @@ class Brain:
                 results.append(ChatMessage("tool", f"not run: {failure.message}", tool_call_id=call.id))
                 continue
             try:
-                result = await self._call(call, own)
+                box = self.own_tools if call.name in own_names else self.tools
+                assert box is not None
+                result = await box.call(call.name, call.arguments_json or "{}")
                 results.append(ChatMessage("tool", result.content, tool_call_id=call.id))
             except ToolError as exc:
                 failure = exc
                 results.append(ChatMessage("tool", f"error: {exc.message}", tool_call_id=call.id))
         return (ChatMessage("assistant", "", tool_calls=calls), *results), failure
-
-    async def _call(self, call: ToolCall, own: Mapping[str, Tool]) -> ToolResult:
-        try:
-            if call.name in own:
-                arguments = json.loads(call.arguments_json or "{}")
-                if not isinstance(arguments, dict):
-                    raise ToolError(f"{call.name}: arguments must be a JSON object")
-                return await own[call.name].call(arguments)
-            assert self.tools is not None
-            return await self.tools.call(call.name, call.arguments_json or "{}")
-        except ToolError:
-            raise
-        except (ToolNotFound, json.JSONDecodeError) as exc:
-            message = exc.message if isinstance(exc, VoxhubError) else f"arguments are not JSON: {exc}"
-            raise ToolError(f"{call.name}: {message}", details={"tool": call.name}) from None
-        except VoxhubError as exc:
-            raise ToolError(exc.message, details={"tool": call.name, **exc.details}) from None
 
     async def _offline(self, text: str) -> OfflineReply | None:
         """The offline agent's answer to a command it knows (None: the LLM answers)."""

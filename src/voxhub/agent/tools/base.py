@@ -25,6 +25,13 @@ class ToolError(VoxhubError):
         self.spoken = spoken or "Sorry, I couldn't do that."
 
 
+class ToolArgumentsError(ToolError):
+    """The arguments do not fit the tool's schema: the caller's fault (a 400 for a direct call)."""
+
+    code = "invalid_tool_arguments"
+    status_code = 400
+
+
 class ToolNotFound(VoxhubError):
     code = "tool_not_found"
     status_code = 404

@@ -14,7 +14,7 @@ from jsonschema import exceptions as schema_errors
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
-from voxhub.agent.tools.base import Tool, ToolError, ToolNotFound, ToolResult
+from voxhub.agent.tools.base import Tool, ToolArgumentsError, ToolError, ToolNotFound, ToolResult
 from voxhub.engines.llm.base import ToolCall, ToolSpec
 from voxhub.errors import ConfigError, VoxhubError
 
@@ -170,7 +170,7 @@ def _checked_arguments(name: str, validator: Validator, arguments: str | Mapping
         try:
             parsed = json.loads(arguments) if arguments.strip() else {}
         except json.JSONDecodeError as exc:
-            raise ToolError(
+            raise ToolArgumentsError(
                 f"arguments for {name!r} are not valid JSON: {exc.msg} at position {exc.pos}",
                 spoken="Sorry, I got confused about the details.",
                 details={"tool": name, "arguments": arguments[:500]},
@@ -178,7 +178,7 @@ def _checked_arguments(name: str, validator: Validator, arguments: str | Mapping
     else:
         parsed = dict(arguments)
     if not isinstance(parsed, dict):
-        raise ToolError(
+        raise ToolArgumentsError(
             f"arguments for {name!r} must be a JSON object, not {type(parsed).__name__}",
             spoken="Sorry, I got confused about the details.",
             details={"tool": name},
@@ -186,7 +186,7 @@ def _checked_arguments(name: str, validator: Validator, arguments: str | Mapping
     error = schema_errors.best_match(validator.iter_errors(parsed))
     if error is not None:
         field = _field_of(error)
-        raise ToolError(
+        raise ToolArgumentsError(
             f"invalid arguments for {name!r}: {field}: {error.message}",
             spoken="Sorry, I got confused about the details.",
             details={"tool": name, "field": field},
