@@ -65,6 +65,13 @@ def test_say_refuses_an_unknown_output_format(tmp_path: Path) -> None:
     assert "use one of: wav, pcm, mp3, opus, flac" in result.stderr
 
 
+def test_say_into_a_folder_that_does_not_exist_is_one_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["say", "hi", "-o", str(tmp_path / "nowhere" / "x.wav")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_say_with_nothing_to_say_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["say", "   ", "-o", str(tmp_path / "x.wav")])
     assert result.exit_code == 1

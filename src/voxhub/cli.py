@@ -167,9 +167,16 @@ def say(
             f"[bold red]error:[/] cannot write .{output_format}; use one of: {', '.join(OUTPUT_FORMATS)}"
         )
         raise typer.Exit(2)
+    if not output.parent.is_dir():  # said before the engine loads, not as a traceback after
+        stderr.print(f"[bold red]error:[/] cannot write {output}: folder {output.parent} does not exist")
+        raise typer.Exit(2)
     settings = _settings(config, tts_engine=engine)
     audio = _run(_say(settings, text, voice=voice, language=language, speed=speed))
-    output.write_bytes(encode_audio(audio, output_format))
+    try:
+        output.write_bytes(encode_audio(audio, output_format))
+    except OSError as exc:
+        stderr.print(f"[bold red]error:[/] cannot write {output}: {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
     stderr.print(
         f"wrote {output} ({audio.duration_secs:.2f} s at {audio.sample_rate_hz} Hz)", highlight=False
     )

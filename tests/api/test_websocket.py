@@ -72,8 +72,8 @@ async def test_a_spoken_question_gets_every_event_in_order(base_url: str) -> Non
     ]:
         assert order.index(earlier) < order.index(later), (earlier, later, order)
     transcripts = [event["data"] for event in client.events if event["type"] == "transcript"]
-    assert not transcripts[0]["is_final"]
-    assert transcripts[-1]["is_final"]
+    # Partials come only as fast as the machine decodes (none on a saturated one), always before the final.
+    assert [t["is_final"] for t in transcripts] == [False] * (len(transcripts) - 1) + [True]
     assert "capital of france" in transcripts[-1]["text"].lower()
 
 

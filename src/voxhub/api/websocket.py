@@ -22,6 +22,7 @@ from voxhub.audio.base64_payload import decode_base64_audio
 from voxhub.errors import InputError, PayloadTooLargeError, VoxhubError
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.frames import AudioOutFrame, Frame
+from voxhub.pipeline.turns import heard_words
 from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session
 from voxhub.sessions.models import Mode
@@ -41,7 +42,6 @@ CLIENT_MESSAGES = (
     "audio_played",
     "ping",
 )
-_TRACKED_TURNS = 8  # turns whose sent audio is remembered, for `audio_played`
 # config_update keys that need the pipeline rebuilt (engines, profile); the rest apply in place
 _REBUILD_KEYS = frozenset(
     {
@@ -107,7 +107,6 @@ class _Connection:
         self.input_rate_hz = int(rate) if rate.isdigit() else 0
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._loop.time()
-        self._sent_audio_ms: dict[str, float] = {}  # per recent turn: its audio sent so far
 
     def duration_secs(self) -> float:
         return self._loop.time() - self._opened_at
@@ -283,37 +282,31 @@ class _Connection:
         assert self.conversation is not None
         assert self.session is not None
         turn_id, played_ms = data.get("turn_id"), data.get("played_ms")
-        if not isinstance(turn_id, str) or turn_id not in self._sent_audio_ms:
+        turn = self.conversation.turns.get(turn_id) if isinstance(turn_id, str) else None
+        if turn is None or turn.audio_sent_ms <= 0:
             raise InputError(f"no recent answer audio of turn {turn_id!r}", details={"turn_id": turn_id})
         if not isinstance(played_ms, int | float) or isinstance(played_ms, bool) or played_ms < 0:
             raise InputError(
                 "played_ms must be a number of milliseconds ≥ 0", details={"played_ms": played_ms}
             )
-        sent_ms = self._sent_audio_ms[turn_id]
-        memory = self.conversation.memory
-        await memory.wait_settled(turn_id)
+        sent_ms = turn.audio_sent_ms
+        await self.conversation.wait_settled(turn.turn_id)
         stored = await self.state.sessions.history(self.session.id)
         old = next(
-            (m.content for m in reversed(stored) if (m.turn_id, m.role) == (turn_id, "assistant")), None
+            (m.content for m in reversed(stored) if (m.turn_id, m.role) == (turn.turn_id, "assistant")),
+            None,
         )
         text = old
         if old is not None and played_ms < sent_ms:
-            words = old.split()
-            text = " ".join(words[: int(len(words) * played_ms / sent_ms)])
-            await self.state.sessions.rewrite(self.session.id, turn_id, "assistant", text)
-            memory.rewrite("assistant", old, text)
+            text = heard_words(old, played_ms, sent_ms)
+            await self.state.sessions.rewrite(self.session.id, turn.turn_id, "assistant", text)
+            self.conversation.memory.rewrite("assistant", old, text)
         body = {"played_ms": played_ms, "sent_ms": round(sent_ms, 1), "text": text}
         await self._send_json(event("audio_played", self.session.id, body, turn_id))
 
     async def _send_frame(self, frame: Frame) -> None:
         assert self.session is not None
         if isinstance(frame, AudioOutFrame):
-            sent = self._sent_audio_ms.pop(
-                frame.turn_id, 0.0
-            )  # re-inserted last: the dict stays in turn order
-            self._sent_audio_ms[frame.turn_id] = sent + len(frame.pcm_s16le) * 500 / frame.sample_rate_hz
-            if len(self._sent_audio_ms) > _TRACKED_TURNS:
-                del self._sent_audio_ms[next(iter(self._sent_audio_ms))]
             if self.binary_audio:
                 await self._send(bytes_=frame.pcm_s16le)
             else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voxhub.engines.llm.base import ChatMessage, ToolCall
+from voxhub.pipeline.reply import ReplyOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +121,9 @@ class RetractFrame(DataFrame):
 
 
 @dataclass(frozen=True, slots=True)
-class HoldTurnFrame(DataFrame):
-    """The output keeps everything of `turn_id` back until it is confirmed (or drops it if retracted)."""
-
-    turn_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class ConfirmTurnFrame(DataFrame):
-    """The endpoint came and the final matched the tentative transcript: release the held answer."""
+    """The endpoint came and the final matched the tentative transcript: the output releases what it held
+    of the (tentative) turn, right here in the order of frames."""
 
     turn_id: str
 
@@ -145,6 +140,23 @@ class ResponseFrame(DataFrame):
 
     text: str
     turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextCompleteFrame(DataFrame):
+    """The answer's text is all written (its audio may still be playing); overtakes the turn's audio."""
+
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptedFrame(DataFrame):
+    """For the client: the answer to `turn_id` was stopped; `text` is what of it the user got."""
+
+    turn_id: str
+    reason: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +213,16 @@ class ToolCallsFrame(DataFrame):
 
 @dataclass(frozen=True, slots=True)
 class ModeChangedFrame(DataFrame):
+    """The session's modes from here on: each stage takes them as the frame passes."""
+
     mode: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOptionsFrame(DataFrame):
+    """How the next answers are made, from here on (instructions, tools, when to answer)."""
+
+    options: ReplyOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +239,12 @@ class ErrorFrame(DataFrame):
 
 
 RETRACTED = "retracted"  # the reason of an interrupt that voids a tentative answer; clients never see it
+FAILED = "failed"  # the reason of an interrupt that ends a turn a stage failed on; the client gets `response`
 
 
 @dataclass(frozen=True, slots=True)
 class InterruptFrame(UrgentFrame):
-    """The user barged in: everything of `turn_id` still queued is dropped."""
+    """Stop the answer to `turn_id` ("": the one in flight): every stage drops what it holds of it."""
 
     turn_id: str
     reason: str = "user_speech"

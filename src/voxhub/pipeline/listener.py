@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -40,7 +41,9 @@ from voxhub.pipeline.frames import (
 )
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
+from voxhub.pipeline.turns import Turns, TurnState
 
+_log = logging.getLogger(__name__)
 RATE_HZ = 16000
 _ONSET_AFTER_QUIET_FRAMES = 8  # ~250 ms of quiet before a speech frame makes it an onset
 _BYTES_PER_MS = RATE_HZ * 2 // 1000
@@ -99,8 +102,10 @@ class ListenerStage(Stage):
         new_turn_id: Callable[[], str],
         input_rate_hz: int = RATE_HZ,
         timings: TurnTimings | None = None,
+        turns: Turns | None = None,
     ) -> None:
         self.options = options
+        self._turns = turns if turns is not None else Turns()
         self._stt = stt
         self._new_turn_id = new_turn_id
         self._timings = timings
@@ -240,7 +245,7 @@ class ListenerStage(Stage):
             self._accept(self._segment_start_ms)  # "hey jarvis, turn on the light" in one breath
 
     def _accept(self, start_ms: float) -> None:
-        self._turn_id = self._new_turn_id()
+        self._turn_id = self._turns.listen(self._new_turn_id()).turn_id
         self._utterance_start_ms = max(start_ms, self._origin_ms)
         self._partial_at_ms = self._position_ms
         self._emit(SpeechStartedFrame(start_ms))
@@ -264,6 +269,7 @@ class ListenerStage(Stage):
             self._partial = None
         if self._ears is not None:
             self._ears.segmenter.reset()
+        self._forget(self._turn_id)
         self._turn_id = self._segment_start_ms = None
         self._audio.clear()
         self._origin_ms = self._position_ms
@@ -318,7 +324,7 @@ class ListenerStage(Stage):
         if self._speculative.tentative_sent and self._turn_id is not None:
             self._emit(RetractFrame(self._turn_id))
             # The utterance goes on under a new id: everything of the voided answer stays void.
-            self._turn_id = self._new_turn_id()
+            self._turn_id = self._turns.listen(self._new_turn_id()).turn_id
         self._speculative = None
 
     def _strip_wake_phrase(self, text: str) -> str:
@@ -329,7 +335,16 @@ class ListenerStage(Stage):
         try:
             text = await decode
         except VoxhubError as exc:
+            self._forget(turn_id)
             await self._emit_now(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
+            return
+        except (
+            Exception
+        ) as exc:  # an engine's bug: the utterance is lost, the user is told, listening goes on
+            _log.exception("transcribing %s failed", turn_id)
+            self._forget(turn_id)
+            message = "speech recognition failed: " + type(exc).__name__
+            await self._emit_now(ErrorFrame("stt_error", message, {}, turn_id))
             return
         if self._timings is not None:
             self._timings.stt_final(time.perf_counter() - endpoint_at)
@@ -352,6 +367,7 @@ class ListenerStage(Stage):
     def _drop_utterance(self) -> None:
         if self._speculative is not None:
             self._drop_speculation()
+        self._forget(self._turn_id)
         self._turn_id = None
         if self._partial is not None:
             self._partial.cancel()
@@ -368,6 +384,12 @@ class ListenerStage(Stage):
             cut = int(excess_ms) * _BYTES_PER_MS
             del self._audio[:cut]
             self._origin_ms += cut / _BYTES_PER_MS
+
+    def _forget(self, turn_id: str | None) -> None:
+        """The utterance `turn_id` will never be answered (noise, cleared, failed): it leaves the ledger."""
+        turn = self._turns.open_turn(turn_id)
+        if turn is not None and turn.state is TurnState.LISTENING:
+            self._turns.drop(turn.turn_id)
 
     def _emit(self, frame: Frame) -> None:
         self._outbox.append(frame)

@@ -1,17 +1,18 @@
-"""The conversation as the LLM sees it, and the hook that commits each finished turn."""
+"""The conversation as the LLM sees it, and the hooks that write each ended turn to the session's store."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from voxhub.engines.llm.base import ChatMessage, ToolCall
+from voxhub.pipeline.turns import Turn, TurnState
 
 
 @dataclass(frozen=True, slots=True)
 class CompletedTurn:
+    """What the store keeps of one ended turn."""
+
     turn_id: str
     inputs: tuple[ChatMessage, ...]  # what opened the turn: the user's words, or tool outputs
     assistant_text: str  # what the user actually got: cut short if interrupted
@@ -29,16 +30,8 @@ CommitTurn = Callable[[CompletedTurn], Awaitable[None]]
 CommitSummary = Callable[[str, int], Awaitable[None]]
 
 
-@dataclass
-class _OpenTurn:
-    inputs: tuple[ChatMessage, ...]
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
-    exchange: list[ChatMessage] = field(default_factory=list)
-    tool_calls: tuple[ToolCall, ...] = ()
-
-
 class ConversationMemory:
-    """History for the LLM; a turn is settled (committed, then added) before the next one reads it."""
+    """The messages the LLM is given, kept in step with the store. Per-turn state lives on the `Turn`."""
 
     def __init__(
         self,
@@ -49,43 +42,50 @@ class ConversationMemory:
         self.messages: list[ChatMessage] = list(history)
         self._commit = commit
         self._commit_summary = commit_summary
-        self._open: dict[str, _OpenTurn] = {}
-        self._settling: dict[str, _OpenTurn] = {}  # being committed: the next turn waits for them too
 
-    def begin(self, turn_id: str, inputs: Sequence[ChatMessage]) -> None:
-        self._open[turn_id] = _OpenTurn(tuple(inputs))
-        self.messages.extend(inputs)
+    def begin(self, turn: Turn) -> None:
+        """The turn's inputs join the conversation (the answer is being made from them)."""
+        turn.in_memory = True
+        self.messages.extend(turn.inputs)
 
-    def is_open(self, turn_id: str | None) -> bool:
-        return turn_id is not None and turn_id in self._open
-
-    def record_exchange(self, turn_id: str, messages: Sequence[ChatMessage]) -> None:
+    def record_exchange(self, turn: Turn, messages: Sequence[ChatMessage]) -> None:
         """Tool calls the server ran for this turn: kept even if the answer is then cut short."""
-        if turn_id in self._open:
-            self._open[turn_id].exchange.extend(messages)
-            self.messages.extend(messages)
+        turn.exchange.extend(messages)
+        self.messages.extend(messages)
 
-    def record_tool_calls(self, turn_id: str, calls: Sequence[ToolCall]) -> None:
-        if turn_id in self._open:
-            self._open[turn_id].tool_calls += tuple(calls)
+    def record_tool_calls(self, turn: Turn, calls: Sequence[ToolCall]) -> None:
+        turn.tool_calls += tuple(calls)
 
-    async def settle(self, turn_id: str, assistant_text: str, *, interrupted: bool) -> bool:
-        """Commit the turn and add the answer; False if the turn was settled already."""
-        turn = self._open.pop(turn_id, None)
-        if turn is None:
-            return False
-        self._settling[turn_id] = turn
+    async def commit(self, turn: Turn) -> None:
+        """Write the ended turn to the store, then add its answer to the messages (even if the store
+        failed: the LLM must see what the user got)."""
+        if not turn.in_memory:
+            # Ended before its answer began (stopped while waiting for the previous turn): the store
+            # still keeps what the user said.
+            self.messages.extend(turn.inputs)
+        turn.in_memory = False
+        answer = turn.answer or ""
         completed = CompletedTurn(
-            turn_id, turn.inputs, assistant_text, interrupted, tuple(turn.exchange), turn.tool_calls
+            turn.turn_id,
+            turn.inputs,
+            answer,
+            turn.state is not TurnState.DONE,
+            tuple(turn.exchange),
+            turn.tool_calls,
         )
         try:
             await self._commit(completed)
         finally:
-            if assistant_text or turn.tool_calls:
-                self.messages.append(ChatMessage("assistant", assistant_text, tool_calls=turn.tool_calls))
-            del self._settling[turn_id]
-            turn.settled.set()
-        return True
+            if answer or turn.tool_calls:
+                self.messages.append(ChatMessage("assistant", answer, tool_calls=turn.tool_calls))
+
+    def discard(self, turn: Turn) -> None:
+        """Forget a turn that never happened (its tentative answer was retracted)."""
+        if not turn.in_memory:
+            return
+        turn.in_memory = False
+        for message in (*turn.exchange, *turn.inputs):
+            self._remove_latest(message)
 
     async def compact(self, replaced: Sequence[ChatMessage], summary: ChatMessage) -> None:
         """Let `summary` stand for `replaced` (older messages, and any earlier summary) from now on."""
@@ -97,23 +97,9 @@ class ConversationMemory:
         if self._commit_summary is not None:
             await self._commit_summary(summary.content, removed - earlier)
 
-    def discard(self, turn_id: str) -> None:
-        """Forget a turn that never happened (its tentative answer was retracted)."""
-        turn = self._open.pop(turn_id, None)
-        if turn is None:
-            return
-        for message in (*turn.exchange, *turn.inputs):
-            self._remove_latest(message)
-        turn.settled.set()
-
-    def _remove_latest(self, message: ChatMessage) -> None:
-        for index in range(len(self.messages) - 1, -1, -1):
-            if self.messages[index] == message:
-                del self.messages[index]
-                return
-
     def rewrite(self, role: str, old: str, new: str | None) -> None:
-        """Replace the latest `role` message saying `old` with `new`, or remove it if `new` is None."""
+        """Replace the latest `role` message saying `old` with `new`, or remove it if `new` is None (the
+        store is changed by the caller)."""
         for index in range(len(self.messages) - 1, -1, -1):
             if self.messages[index].role == role and self.messages[index].content == old:
                 if new is None:
@@ -122,9 +108,8 @@ class ConversationMemory:
                     self.messages[index] = replace(self.messages[index], content=new)
                 return
 
-    async def wait_settled(self, turn_id: str | None, timeout_secs: float = 2.0) -> None:
-        """Wait (briefly) for an interrupted turn's answer to be recorded before building on it."""
-        turn = (self._open.get(turn_id) or self._settling.get(turn_id)) if turn_id else None
-        if turn is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(turn.settled.wait(), timeout_secs)
+    def _remove_latest(self, message: ChatMessage) -> None:
+        for index in range(len(self.messages) - 1, -1, -1):
+            if self.messages[index] == message:
+                del self.messages[index]
+                return

@@ -1,29 +1,50 @@
-"""The last stage: paces audio to real time, tracks what was really sent, commits turns, hands frames out."""
+"""The last stage: paces audio to real time, records on the turn what was really sent, hands frames out.
+
+It ends each turn in the ledger (done, interrupted or failed, with the words the user got); the
+conversation commits it to history off the audio path.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 from voxhub.pipeline.frames import (
+    FAILED,
     RETRACTED,
+    AudioOutEndFrame,
     AudioOutFrame,
+    AudioStartFrame,
     ConfirmTurnFrame,
+    ErrorFrame,
     Frame,
-    HoldTurnFrame,
     InterruptFrame,
+    ModeChangedFrame,
+    NoticeFrame,
     ResponseDeltaFrame,
-    ResponseFrame,
     SpeechOnsetFrame,
     SpeechStoppedFrame,
+    TextCompleteFrame,
+    ToolCallsFrame,
     TurnDoneFrame,
 )
-from voxhub.pipeline.memory import ConversationMemory
 from voxhub.pipeline.modes import ModeState
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
+from voxhub.pipeline.turns import Turn, Turns, TurnState
 
 Send = Callable[[Frame], Awaitable[None]]
+# The frames of an answer: they reach the client only while their turn is open and not being stopped.
+_ANSWER_FRAMES = (
+    AudioStartFrame,
+    AudioOutFrame,
+    AudioOutEndFrame,
+    ResponseDeltaFrame,
+    TextCompleteFrame,
+    TurnDoneFrame,
+    NoticeFrame,
+    ToolCallsFrame,
+    ConfirmTurnFrame,
+)
 
 
 class OutputStage(Stage):
@@ -34,103 +55,116 @@ class OutputStage(Stage):
     def __init__(
         self,
         send: Send,
-        memory: ConversationMemory,
         mode: ModeState,
         *,
+        turns: Turns | None = None,
         lead_ms: float = 300.0,
         hush_ms: float = 350.0,
         timings: TurnTimings | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send
-        self.memory = memory
         self.mode = mode
+        self.turns = turns if turns is not None else Turns()
         self._lead_secs = lead_ms / 1000
         self._hush_secs = hush_ms / 1000
         self._hush_until = 0.0  # after a speech onset, audio waits this long for the interrupt
         self._timings = timings or TurnTimings()
-        self._clock = clock
-        self._playout_end = 0.0  # when the audio sent so far finishes playing, on `clock`
-        self._spoken: dict[str, list[str]] = {}  # turn → words of the audio sent
-        self._written: dict[str, list[str]] = {}  # turn → text deltas sent
-        self._dropped: set[str] = set()
+        self._playout_end = 0.0  # when the audio sent so far finishes playing, on the ledger's clock
         self._speech_stopped_at: float | None = None
-        self._held: dict[str, list[Frame]] = {}  # tentative turns: their frames, until confirmed
 
     async def process(self, frame: Frame, push: Push) -> None:
-        turn_id = getattr(frame, "turn_id", None)
-        if turn_id in self._dropped and not isinstance(frame, InterruptFrame):
+        turn_id: str | None = getattr(frame, "turn_id", None)
+        if isinstance(frame, InterruptFrame):
+            await self._interrupted(frame)
             return
-        if turn_id is not None and isinstance(
-            frame, AudioOutFrame if self.mode.voice_output else ResponseDeltaFrame
-        ):
-            self._timings.first_output_ready(turn_id, spoken=self.mode.voice_output)
-        if isinstance(frame, HoldTurnFrame):
-            self._held[frame.turn_id] = []
-        elif isinstance(frame, ConfirmTurnFrame):
+        if turn_id is None or not isinstance(frame, _ANSWER_FRAMES):
+            await self._event(frame)
+            return
+        turn = self.turns.open_turn(turn_id)
+        if turn is None or turn.stopping:
+            return  # a turn stopped, retracted or ended: what is left of it never reaches the client
+        if isinstance(frame, ConfirmTurnFrame):
             assert self.inbox is not None
-            for held in reversed(self._held.pop(frame.turn_id, [])):
+            turn.tentative = False
+            for held in reversed(turn.held):
                 self.inbox.unget(held)  # back to the head of the queue, to go out paced as usual
-        elif turn_id in self._held and not isinstance(frame, InterruptFrame):
-            self._held[turn_id].append(frame)
-        elif isinstance(frame, AudioOutFrame):
+            turn.held.clear()
+        elif turn.tentative:
+            turn.held.append(frame)
+        else:
+            await self._answer(turn, frame)
+
+    async def _answer(self, turn: Turn, frame: Frame) -> None:
+        voice = self.mode.voice_output
+        if isinstance(frame, AudioOutFrame if voice else ResponseDeltaFrame):
+            self._timings.first_output_ready(turn, spoken=voice)
+        if isinstance(frame, AudioOutFrame):
             if not await self._paced(frame):
                 return
             if self._speech_stopped_at is not None:
-                self._timings.end_of_speech_to_first_audio(time.perf_counter() - self._speech_stopped_at)
+                self._timings.end_of_speech_to_first_audio(self.turns.now() - self._speech_stopped_at)
                 self._speech_stopped_at = None
+            if turn.state is TurnState.THINKING:
+                turn.move(TurnState.SPEAKING)
             await self._send(frame)
+            turn.audio_sent_ms += len(frame.pcm_s16le) * 500 / frame.sample_rate_hz
             if frame.spoken_text:
-                self._spoken.setdefault(frame.turn_id, []).append(frame.spoken_text)
+                turn.spoken.append(frame.spoken_text)
         elif isinstance(frame, ResponseDeltaFrame):
             await self._send(frame)
-            self._written.setdefault(frame.turn_id, []).append(frame.text)
+            turn.written.append(frame.text)
         elif isinstance(frame, TurnDoneFrame):
-            self._forget(frame.turn_id)
-            if await self.memory.settle(frame.turn_id, frame.text, interrupted=False):
-                await self._send(ResponseFrame(frame.text, frame.turn_id))
-                self._timings.turn_finished(frame.turn_id)
-        elif isinstance(frame, InterruptFrame):
-            await self._interrupted(frame)
-        elif isinstance(frame, SpeechOnsetFrame):
-            if self._playout_end > self._clock():  # only while an answer is playing
-                self._hush_until = self._clock() + self._hush_secs
+            self._timings.turn_finished(turn)
+            self.turns.end(turn, TurnState.DONE, frame.text)
         else:
-            if isinstance(frame, SpeechStoppedFrame):
-                # Dated back to when the user stopped speaking (audio arrives in real time).
-                self._speech_stopped_at = time.perf_counter() - frame.detected_after_ms / 1000
             await self._send(frame)
+
+    async def _event(self, frame: Frame) -> None:
+        if isinstance(frame, ErrorFrame) and frame.turn_id is not None:
+            turn = self.turns.get(frame.turn_id)
+            if turn is not None:
+                if frame.error in turn.errors_reported:
+                    return  # once per turn: a voice missing from TTS fails every sentence alike
+                turn.errors_reported.add(frame.error)
+        elif isinstance(frame, SpeechOnsetFrame):
+            if self._playout_end > self.turns.now():  # only while an answer is playing
+                self._hush_until = self.turns.now() + self._hush_secs
+            return
+        elif isinstance(frame, SpeechStoppedFrame):
+            # Dated back to when the user stopped speaking (audio arrives in real time).
+            self._speech_stopped_at = self.turns.now() - frame.detected_after_ms / 1000
+        elif isinstance(frame, ModeChangedFrame):
+            self.mode = ModeState(**frame.mode)
+        await self._send(frame)
 
     async def _paced(self, frame: AudioOutFrame) -> bool:
         """Wait until the frame is due; False (and the frame put back) if an urgent frame came first."""
-        now = self._clock()
+        now = self.turns.now()
         wait = max(self._playout_end - now - self._lead_secs, self._hush_until - now)
         assert self.inbox is not None
         if wait > 0 and await self.inbox.urgent_within(wait):
             self.inbox.unget(frame)
             return False
         duration = len(frame.pcm_s16le) / (2 * frame.sample_rate_hz)
-        self._playout_end = max(self._playout_end, self._clock()) + duration
+        self._playout_end = max(self._playout_end, self.turns.now()) + duration
         return True
 
     async def _interrupted(self, frame: InterruptFrame) -> None:
         turn_id = frame.turn_id
-        if turn_id in self._dropped:
-            return  # that turn was stopped already
-        self._dropped.add(turn_id)
-        self._timings.forget(turn_id)
         assert self.inbox is not None
         self.inbox.drop(lambda queued: getattr(queued, "turn_id", None) == turn_id)
-        if self._held.pop(turn_id, None) is not None or frame.reason == RETRACTED:
-            self.memory.discard(turn_id)  # a tentative answer nobody saw: no trace, no event
+        if frame.reason == RETRACTED:
+            return  # a tentative answer nobody saw: gone from the ledger already, no trace, no event
+        turn = self.turns.open_turn(turn_id)
+        if turn is None:
+            return  # that turn ended already
+        if turn.tentative:
+            self.turns.drop(turn_id)
             return
         self._playout_end = 0.0
-        heard = self._spoken.get(turn_id) if self.mode.voice_output else self._written.get(turn_id)
-        self._forget(turn_id)
-        text = (" " if self.mode.voice_output else "").join(heard or []).strip()
-        await self.memory.settle(turn_id, text, interrupted=True)
+        heard = turn.heard_text(self.mode.voice_output)
+        if frame.reason == FAILED:
+            self.turns.end(turn, TurnState.FAILED, heard)  # a `response` with what was said follows
+            return
+        self.turns.end(turn, TurnState.INTERRUPTED, heard)
         await self._send(frame)
-
-    def _forget(self, turn_id: str) -> None:
-        self._spoken.pop(turn_id, None)
-        self._written.pop(turn_id, None)

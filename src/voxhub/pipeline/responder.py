@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
 import uuid
-from collections.abc import Sequence
 
 from voxhub.engines.llm.base import ChatMessage
 from voxhub.errors import VoxhubError
@@ -15,9 +14,10 @@ from voxhub.pipeline.frames import (
     ConfirmTurnFrame,
     ErrorFrame,
     Frame,
-    HoldTurnFrame,
     InterruptFrame,
+    ModeChangedFrame,
     NoticeFrame,
+    ReplyOptionsFrame,
     RespondFrame,
     ResponseDeltaFrame,
     RetractFrame,
@@ -25,6 +25,7 @@ from voxhub.pipeline.frames import (
     SentenceFrame,
     SpeechStartedFrame,
     TentativeTranscriptFrame,
+    TextCompleteFrame,
     TextInputFrame,
     ToolCallsFrame,
     TranscriptFrame,
@@ -48,7 +49,9 @@ from voxhub.pipeline.reply import (
 from voxhub.pipeline.sentences import SentenceSplitter
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
+from voxhub.pipeline.turns import Source, Turn, Turns
 
+_log = logging.getLogger(__name__)
 FIRST_CLAUSE_WORDS = 4  # speech may start at the first comma once this many words are written
 
 
@@ -68,22 +71,23 @@ class ResponderStage(Stage):
         mode: ModeState,
         options: ReplyOptions,
         *,
+        turns: Turns | None = None,
         timings: TurnTimings | None = None,
     ) -> None:
         self.source = source
         self.memory = memory
         self.mode = mode
         self.options = options
+        self.turns = turns if turns is not None else Turns()
         self.timings = timings or TurnTimings()
-        self._turn_id: str | None = None
+        self._current: Turn | None = None  # the turn answered last (it may have ended since)
         self._task: asyncio.Task[None] | None = None
-        self._tentative: tuple[str, str] | None = None  # (turn, text) being answered before its endpoint
         self._unanswered: list[ChatMessage] = []  # utterances heard while `answer_speech` is off
 
     @property
     def answering(self) -> bool:
-        """Whether the current turn is still being answered (generated, spoken or committed)."""
-        return self.memory.is_open(self._turn_id)
+        """Whether the current turn is still being answered (generated or spoken)."""
+        return self._current is not None and self._current.answering and not self._current.stopping
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -95,17 +99,17 @@ class ResponderStage(Stage):
                 await self.interrupt(push, "user_speech")
             await push(frame)
         elif isinstance(frame, InterruptFrame):
-            await self.interrupt(push, frame.reason)
+            await self._interrupt_frame(frame, push)
         elif isinstance(frame, TextInputFrame):
             await self.interrupt(push, "user_text")
-            await self._start(new_turn_id(), [ChatMessage("user", frame.text)], push)
+            await self._start(new_turn_id(), (ChatMessage("user", frame.text),), "typed", push)
         elif isinstance(frame, RespondFrame):
             await self.interrupt(push, "client")
             # Tool outputs answer the last assistant message: they come before anything the user said since.
             outputs = tuple(message for message in frame.inputs if message.role == "tool")
             said = tuple(message for message in frame.inputs if message.role != "tool")
             inputs, self._unanswered = (*outputs, *self._unanswered, *said), []
-            await self._start(new_turn_id(), inputs, push)
+            await self._start(new_turn_id(), inputs, "tools" if outputs else "typed", push)
         elif isinstance(frame, WithdrawFrame):
             for index in range(len(self._unanswered) - 1, -1, -1):  # the latest one saying it
                 if self._unanswered[index].content == frame.text:
@@ -113,95 +117,124 @@ class ResponderStage(Stage):
                     break
         elif isinstance(frame, SayFrame):
             await self.interrupt(push, "client")
-            await self._start(new_turn_id(), (), push, FixedReply(frame.text))
-        elif isinstance(frame, TentativeTranscriptFrame) and not self.options.answer_speech:
-            return  # nothing is answered before the client asks
+            await self._start(new_turn_id(), (), "said", push, FixedReply(frame.text))
         elif isinstance(frame, TentativeTranscriptFrame):
-            # Answer now, held back, so the first audio is ready when the endpoint confirms the turn.
-            await self.interrupt(push, "user_speech")
-            self._tentative = (frame.turn_id, frame.text)
-            await push(HoldTurnFrame(frame.turn_id))
-            await self._start(frame.turn_id, [ChatMessage("user", frame.text)], push)
+            if self.options.answer_speech:
+                # Answer now, held back, so the first audio is ready when the endpoint confirms the turn.
+                await self.interrupt(push, "user_speech")
+                inputs = (ChatMessage("user", frame.text),)
+                await self._start(frame.turn_id, inputs, "spoken", push, tentative=True)
         elif isinstance(frame, RetractFrame):
             await self._retract(frame.turn_id, push)
         elif isinstance(frame, TranscriptFrame) and frame.is_final:
+            await self._final(frame, push)
+        elif isinstance(frame, ModeChangedFrame):
+            self.mode = ModeState(**frame.mode)
             await push(frame)
-            if self._tentative == (frame.turn_id, frame.text):
-                self._tentative = None
-                await push(ConfirmTurnFrame(frame.turn_id))
-                return
-            await self._retract(frame.turn_id, push)
-            if frame.text and not self.options.answer_speech:
-                self._unanswered.append(ChatMessage("user", frame.text))
-            elif frame.text:  # nothing recognized: no turn
-                await self.interrupt(push, "user_speech")
-                await self._start(frame.turn_id, [ChatMessage("user", frame.text)], push)
+        elif isinstance(frame, ReplyOptionsFrame):
+            self.options = frame.options
         else:
             await push(frame)
 
+    async def _final(self, frame: TranscriptFrame, push: Push) -> None:
+        await push(frame)
+        turn = self.turns.open_turn(frame.turn_id)
+        if turn is not None:
+            turn.transcript = frame.text
+        if turn is not None and turn.tentative and turn.user_text == frame.text:
+            turn.tentative = False
+            await push(ConfirmTurnFrame(frame.turn_id))  # the answer is already on its way
+            return
+        await self._retract(frame.turn_id, push)
+        if not frame.text:  # nothing recognized: no turn
+            self.turns.drop(frame.turn_id)
+        elif not self.options.answer_speech:
+            self.turns.drop(frame.turn_id)  # kept for the answer the client asks for
+            self._unanswered.append(ChatMessage("user", frame.text))
+        else:
+            await self.interrupt(push, "user_speech")
+            await self._start(frame.turn_id, (ChatMessage("user", frame.text),), "spoken", push)
+
+    async def _interrupt_frame(self, frame: InterruptFrame, push: Push) -> None:
+        if not frame.turn_id:  # the client: whatever is in flight
+            await self.interrupt(push, frame.reason)
+            return
+        turn = self.turns.open_turn(frame.turn_id)
+        if turn is not None:
+            turn.stopping = True
+        if self._current is turn and self._task is not None:
+            self._task.cancel()
+        await push(frame)
+
     async def interrupt(self, push: Push, reason: str) -> None:
         """Stop the answer in flight, if any; stages downstream drop what they still hold of it."""
-        if not self.answering or self._turn_id is None:
+        turn = self._current
+        if turn is None or not self.answering:
             return
+        if turn.tentative:
+            await self._retract(turn.turn_id, push)
+            return
+        turn.stopping = True
         if self._task is not None:
             self._task.cancel()
-        await push(InterruptFrame(self._turn_id, reason))
+        await push(InterruptFrame(turn.turn_id, reason))
 
     async def _retract(self, turn_id: str, push: Push) -> None:
         """Void a tentative answer: nothing of it was shown, and history forgets it."""
-        if self._tentative is None or self._tentative[0] != turn_id:
+        turn = self.turns.open_turn(turn_id)
+        if turn is None or not turn.tentative:
             return
-        self._tentative = None
-        if self._task is not None:
+        if self._current is turn and self._task is not None:
             self._task.cancel()
-        if self._turn_id == turn_id:
-            self._turn_id = None  # nothing is being answered any more
+        # Gone from the ledger at once (the answer may start again under the same id); the stages
+        # downstream drop what they hold of it when the interrupt overtakes their queues.
+        self.turns.drop(turn_id)
         await push(InterruptFrame(turn_id, RETRACTED))
 
     async def _start(
-        self, turn_id: str, inputs: Sequence[ChatMessage], push: Push, source: ReplySource | None = None
-    ) -> None:
-        previous = self._turn_id
-        self._turn_id = turn_id
-        self._task = asyncio.create_task(
-            self._reply(previous, turn_id, tuple(inputs), push, source or self.source),
-            name=f"voxhub-{turn_id}",
-        )
-
-    async def _reply(
         self,
-        previous: str | None,
         turn_id: str,
         inputs: tuple[ChatMessage, ...],
+        kind: Source,
         push: Push,
-        source: ReplySource,
+        source: ReplySource | None = None,
+        *,
+        tentative: bool = False,
     ) -> None:
-        bind_log_context(turn_id=turn_id)  # this task's log lines belong to the turn
-        self.timings.turn_started(turn_id)
-        await self.memory.wait_settled(previous)
-        self.memory.begin(turn_id, inputs)
+        previous = self._current
+        turn = self.turns.think(turn_id, inputs, kind, tentative=tentative)
+        self._current = turn
+        self._task = asyncio.create_task(
+            self._reply(previous, turn, push, source or self.source), name=f"voxhub-{turn_id}"
+        )
+
+    async def _reply(self, previous: Turn | None, turn: Turn, push: Push, source: ReplySource) -> None:
+        bind_log_context(turn_id=turn.turn_id)  # this task's log lines belong to the turn
+        if previous is not None:
+            await self.turns.wait_settled(previous.turn_id)
+        self.memory.begin(turn)
         messages = (ChatMessage("system", self.options.system_prompt), *self.memory.messages)
         splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
-        parts: list[str] = []
-        started = time.perf_counter()
+        mode, turn_id = self.mode, turn.turn_id
+        started = self.turns.now()
         try:
             async for event in source.reply(ReplyRequest(turn_id, messages, self.options)):
                 if isinstance(event, ReplyText) and event.text:
-                    if not parts:
-                        self.timings.llm_first_token(turn_id, time.perf_counter() - started)
-                    parts.append(event.text)
-                    if self.mode.text_output:
+                    if not turn.generated:
+                        self.timings.llm_first_token(turn, self.turns.now() - started)
+                    turn.generated.append(event.text)
+                    if mode.text_output:
                         await push(ResponseDeltaFrame(event.text, turn_id))
-                    if self.mode.voice_output:
+                    if mode.voice_output:
                         for sentence in splitter.push(event.text):
-                            self.timings.llm_first_sentence(turn_id, time.perf_counter() - started)
+                            self.timings.llm_first_sentence(turn, self.turns.now() - started)
                             await push(SentenceFrame(sentence, turn_id))
                 elif isinstance(event, ReplyNotice):
                     await push(NoticeFrame(event.kind, event.data, turn_id))
                 elif isinstance(event, ReplyExchange):
-                    self.memory.record_exchange(turn_id, event.messages)
+                    self.memory.record_exchange(turn, event.messages)
                 elif isinstance(event, ReplyToolCalls):
-                    self.memory.record_tool_calls(turn_id, event.calls)
+                    self.memory.record_tool_calls(turn, event.calls)
                     await push(ToolCallsFrame(event.calls, turn_id))
                 elif isinstance(event, ReplyCompacted):
                     await self.memory.compact(event.replaced, event.summary)
@@ -209,7 +242,12 @@ class ResponderStage(Stage):
                     await push(ErrorFrame(event.code, event.message, event.details, turn_id))
         except VoxhubError as exc:
             await push(ErrorFrame(exc.code, exc.message, exc.details, turn_id))
-        if self.mode.voice_output:
+        except Exception as exc:  # a bug in a reply source: the user hears about it and the turn ends
+            _log.exception("the answer to %s failed", turn_id)
+            await push(ErrorFrame("internal_error", "the answer failed: " + type(exc).__name__, {}, turn_id))
+        if mode.voice_output:
             for sentence in splitter.flush():
                 await push(SentenceFrame(sentence, turn_id))
-        await push(TurnDoneFrame(turn_id, "".join(parts).strip()))
+        text = "".join(turn.generated).strip()
+        await push(TextCompleteFrame(text, turn_id))
+        await push(TurnDoneFrame(turn_id, text))

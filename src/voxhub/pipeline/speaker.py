@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,8 +25,10 @@ from voxhub.pipeline.frames import (
 )
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
+from voxhub.pipeline.turns import Turn, Turns
 from voxhub.pipeline.visemes import Viseme, marked_visemes, text_visemes, track_dicts
 
+_log = logging.getLogger(__name__)
 PIECE_MS = 40  # pacing granularity downstream: a barge-in can stop audio within one piece
 
 
@@ -44,17 +46,22 @@ class SpeakerStage(Stage):
 
     name = "speaker"
 
-    def __init__(self, tts: TtsEngine, options: VoiceOptions, *, timings: TurnTimings | None = None) -> None:
+    def __init__(
+        self,
+        tts: TtsEngine,
+        options: VoiceOptions,
+        *,
+        turns: Turns | None = None,
+        timings: TurnTimings | None = None,
+    ) -> None:
         self.tts = tts
         self.options = options
+        self.turns = turns if turns is not None else Turns()
         self._timings = timings or TurnTimings()
         self._jobs: deque[SentenceFrame | TurnDoneFrame] = deque()
         self._has_jobs = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._push: Push | None = None
-        self._started_turns: set[str] = set()
-        self._cancelled: set[str] = set()
-        self._audio_ms: dict[str, float] = {}  # per turn: audio made so far, where the next visemes start
 
     async def start(self, push: Push) -> None:
         self._push = push
@@ -68,7 +75,8 @@ class SpeakerStage(Stage):
 
     async def process(self, frame: Frame, push: Push) -> None:
         if isinstance(frame, SentenceFrame | TurnDoneFrame):
-            if frame.turn_id not in self._cancelled:
+            turn = self.turns.open_turn(frame.turn_id)
+            if turn is not None and not turn.stopping:
                 self._jobs.append(frame)
                 self._has_jobs.set()
         elif isinstance(frame, InterruptFrame):
@@ -80,10 +88,11 @@ class SpeakerStage(Stage):
             await push(frame)
 
     async def _cancel(self, turn_id: str) -> None:
-        self._cancelled.add(turn_id)
         kept = [job for job in self._jobs if job.turn_id != turn_id]
         self._jobs.clear()
         self._jobs.extend(kept)
+        if self.inbox is not None:  # sentences of the turn still queued here go too
+            self.inbox.drop(lambda queued: getattr(queued, "turn_id", None) == turn_id)
         if self._worker is not None:  # it may be mid-sentence of that turn: restart it
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,53 +107,55 @@ class SpeakerStage(Stage):
                 self._has_jobs.clear()
                 await self._has_jobs.wait()
             job = self._jobs.popleft()
-            if job.turn_id in self._cancelled:
+            turn = self.turns.open_turn(job.turn_id)
+            if turn is None or turn.stopping:
                 continue
             if isinstance(job, TurnDoneFrame):
-                if job.turn_id in self._started_turns:
-                    self._started_turns.discard(job.turn_id)
-                    self._audio_ms.pop(job.turn_id, None)
+                if turn.audio_started:
                     await push(AudioOutEndFrame(job.turn_id))
                 await push(job)
                 continue
-            await self._speak(job, push)
+            try:
+                await self._speak(turn, job, push)
+            except VoxhubError as exc:
+                await push(ErrorFrame(exc.code, exc.message, exc.details, job.turn_id))
+            except Exception as exc:  # a TTS bug: this sentence is lost, the turn and the speaker go on
+                _log.exception("speaking a sentence of %s failed", job.turn_id)
+                message = "speech synthesis failed: " + type(exc).__name__
+                await push(ErrorFrame("tts_error", message, {}, job.turn_id))
 
-    async def _speak(self, sentence: SentenceFrame, push: Push) -> None:
-        started = time.perf_counter()
+    async def _speak(self, turn: Turn, sentence: SentenceFrame, push: Push) -> None:
+        started = self.turns.now()
         words = sentence.text.split()
         spoken = self.options.speakable(sentence.text) if self.options.speakable else sentence.text
         if not spoken.strip():
             return  # nothing to say aloud (an emoji, a bare link)
-        try:
-            async for audio, visemes in self._synthesize(spoken):
-                if sentence.turn_id not in self._started_turns:
-                    self._started_turns.add(sentence.turn_id)
-                    self._timings.tts_first_audio(sentence.turn_id, time.perf_counter() - started)
-                    await push(AudioStartFrame(sentence.turn_id, audio.sample_rate_hz))
-                if visemes is not None:
-                    offset_ms = self._audio_ms.get(sentence.turn_id, 0.0)
-                    self._audio_ms[sentence.turn_id] = offset_ms + audio.duration_ms
-                    data = {"visemes": track_dicts(visemes, offset_ms)}
-                    await push(NoticeFrame("viseme", data, sentence.turn_id))
-                piece = audio.sample_rate_hz * PIECE_MS // 1000 * 2
-                total = len(audio.pcm_s16le)
-                for offset in range(0, total, piece):
-                    # Words are spread over the audio in proportion, to know roughly what was heard.
-                    first, last = (
-                        len(words) * offset // total,
-                        len(words) * min(offset + piece, total) // total,
+        async for audio, visemes in self._synthesize(spoken):
+            if not turn.audio_started:
+                turn.audio_started = True
+                self._timings.tts_first_audio(turn, self.turns.now() - started)
+                await push(AudioStartFrame(sentence.turn_id, audio.sample_rate_hz))
+            if visemes is not None:
+                data = {"visemes": track_dicts(visemes, turn.audio_made_ms)}
+                await push(NoticeFrame("viseme", data, sentence.turn_id))
+            turn.audio_made_ms += audio.duration_ms
+            piece = audio.sample_rate_hz * PIECE_MS // 1000 * 2
+            total = len(audio.pcm_s16le)
+            for offset in range(0, total, piece):
+                # Words are spread over the audio in proportion, to know roughly what was heard.
+                first, last = (
+                    len(words) * offset // total,
+                    len(words) * min(offset + piece, total) // total,
+                )
+                await push(
+                    AudioOutFrame(
+                        audio.pcm_s16le[offset : offset + piece],
+                        audio.sample_rate_hz,
+                        sentence.turn_id,
+                        " ".join(words[first:last]),
                     )
-                    await push(
-                        AudioOutFrame(
-                            audio.pcm_s16le[offset : offset + piece],
-                            audio.sample_rate_hz,
-                            sentence.turn_id,
-                            " ".join(words[first:last]),
-                        )
-                    )
-                words = []  # a sentence that comes in several chunks: its words went with the first
-        except VoxhubError as exc:
-            await push(ErrorFrame(exc.code, exc.message, exc.details, sentence.turn_id))
+                )
+            words = []  # a sentence that comes in several chunks: its words went with the first
 
     async def _synthesize(self, text: str) -> AsyncIterator[tuple[PcmAudio, list[Viseme] | None]]:
         """The speech for `text`, chunk by chunk, with its visemes when the avatar is on (else None):

@@ -10,6 +10,8 @@ from voxhub.pipeline.frames import EndFrame, Frame
 from voxhub.pipeline.queue import FrameQueue
 
 Push = Callable[[Frame], Awaitable[None]]
+# (the stage, the frame it failed on, the exception): the pipeline's owner turns it into an error frame
+OnError = Callable[["Stage", Frame, Exception], Awaitable[None]]
 _log = logging.getLogger(__name__)
 
 
@@ -35,8 +37,16 @@ class Stage:
 class Pipeline:
     """Stages in a row, each with a bounded inbox; the last stage's output goes to `sink`."""
 
-    def __init__(self, stages: Sequence[Stage], sink: Push, *, queue_size: int = 64) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        sink: Push,
+        *,
+        queue_size: int = 64,
+        on_error: OnError | None = None,
+    ) -> None:
         self.stages = list(stages)
+        self._on_error = on_error
         self.inboxes = [FrameQueue(queue_size) for _ in self.stages]
         self._sink = sink
         self._tasks: list[asyncio.Task[None]] = []
@@ -86,6 +96,9 @@ class Pipeline:
                 await stage.process(frame, push)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # A stage's bug must not take the session down; the stage reports its own errors as frames.
+            except Exception as exc:
+                # A stage's bug must not take the session down, nor pass in silence: the owner reports it
+                # to the client and ends the turn it hit.
                 _log.exception("stage %s failed on %s", stage.name, type(frame).__name__)
+                if self._on_error is not None:
+                    await self._on_error(stage, frame, exc)

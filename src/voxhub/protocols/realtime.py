@@ -26,6 +26,7 @@ from voxhub.pipeline.frames import (
     TranscriptFrame,
 )
 from voxhub.pipeline.reply import ReplyOptions
+from voxhub.pipeline.turns import heard_words
 from voxhub.protocols.realtime_events import (
     CLIENT_EVENTS,
     InvalidEvent,
@@ -44,7 +45,7 @@ from voxhub.protocols.realtime_events import (
     updated_config,
     user_text,
 )
-from voxhub.protocols.realtime_history import ItemRef, find_item, heard_ms, heard_words, rewrite_item
+from voxhub.protocols.realtime_history import ItemRef, find_item, heard_ms, rewrite_item
 from voxhub.protocols.realtime_responses import RealtimeResponses
 from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session

@@ -62,13 +62,6 @@ def heard_ms(body: Mapping[str, Any], item: ItemRef) -> float:
     return float(end_ms)
 
 
-def heard_words(text: str, end_ms: float, audio_ms: float) -> str:
-    """The words of the first `end_ms` of an answer, assuming they are spread evenly over its audio."""
-    words = text.split()
-    keep = int(len(words) * end_ms / audio_ms) if audio_ms > 0 else len(words)
-    return " ".join(words[:keep])
-
-
 async def rewrite_item(
     manager: SessionManager,
     session_id: str,
