@@ -18,6 +18,7 @@ from voxhub import __version__
 from voxhub.audio import OUTPUT_FORMATS, PcmAudio, decode_audio, encode_audio, resample
 from voxhub.config import Settings, load_settings
 from voxhub.console import byte_progress, engine_progress, stderr, stdout
+from voxhub.deploy.commands import service_app
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.loader import Engines, load_engine
 from voxhub.engines.registry import ENGINES, STAGES, Stage, check_settings, setting_for
@@ -37,6 +38,7 @@ models_app = typer.Typer(
     help="Model files that ship outside voxhub's ordinary dependencies.", no_args_is_help=True
 )
 app.add_typer(models_app, name="models")
+app.add_typer(service_app, name="service")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML settings file (keys as in docs/configuration.md).")
