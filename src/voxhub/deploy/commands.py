@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Annotated
 
 import typer
 
+from voxhub.config import load_settings
 from voxhub.console import stderr, stdout
+from voxhub.deploy.certs import lan_addresses, lan_names, make_certificate, write_certificate
 from voxhub.deploy.service import (
     UNIT_NAME,
     ServiceLayout,
@@ -131,3 +134,42 @@ def status(user: UserOption = False, unit_dir: UnitDirOption = None) -> None:
         stdout.print(said, highlight=False, markup=False)
     if not ok:
         raise typer.Exit(3)
+
+
+def cert(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to write voxhub.crt and voxhub.key (default: DATA_DIR/tls)."),
+    ] = None,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="Extra DNS name to cover (repeatable).")
+    ] = None,
+    address: Annotated[
+        list[str] | None, typer.Option("--address", help="Extra IP address to cover (repeatable).")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days the certificate is valid.")] = 825,
+    force: Annotated[bool, typer.Option(help="Replace an existing certificate.")] = False,
+) -> None:
+    """Make a self-signed certificate for this machine's LAN names and addresses (https and wss)."""
+    settings = load_settings()
+    target = directory or settings.data_dir / "tls"
+    if (target / "voxhub.crt").exists() and not force:
+        stderr.print(
+            f"[bold red]error:[/] {target / 'voxhub.crt'} exists; --force replaces it", highlight=False
+        )
+        raise typer.Exit(1)
+    try:
+        extra = [ipaddress.ip_address(text) for text in address or []]
+    except ValueError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    names = list(dict.fromkeys([*lan_names(), *(name or [])]))
+    addresses = list(dict.fromkeys([*lan_addresses(), *extra]))
+    cert_path, key_path = write_certificate(target, *make_certificate(names, addresses, days=days))
+    stdout.print(f"wrote {cert_path} and {key_path}", highlight=False)
+    stdout.print(f"for: {', '.join([*names, *map(str, addresses)])}", highlight=False)
+    stdout.print(
+        f"serve with: voxhub serve --host 0.0.0.0 --ssl-certfile {cert_path} --ssl-keyfile {key_path}\n"
+        f"browsers warn about a self-signed certificate once; to trust it, import {cert_path}",
+        highlight=False,
+    )
