@@ -26,10 +26,11 @@ models: install
 	$(BIN)/voxhub models install
 
 # Debian packages: espeak-ng (the espeak engine and test speech), sox, ffmpeg (Home Assistant's TTS audio),
-# and chromium (the web client's browser tests drive it with Playwright, which never downloads a browser).
+# chromium (the web client's browser tests drive it with Playwright, which never downloads a browser),
+# systemd (systemd-analyze checks `voxhub service`'s unit) and docker-compose (checks compose.yaml).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null; then \
-		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox ffmpeg chromium; \
+	@if ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null || ! command -v docker-compose >/dev/null || ! command -v systemd-analyze >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox ffmpeg chromium docker-compose systemd; \
 	fi
 
 # A real Home Assistant core for the integration tests (docs/wyoming.md), in its own venv: its pins clash

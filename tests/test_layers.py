@@ -20,7 +20,7 @@ LAYERS = (
     ("protocols",),
     ("web",),
     ("server",),
-    ("cli", "console"),  # the console is the CLI's rich output
+    ("cli", "console", "deploy", "__main__"),  # the console is the CLI's rich output; deploy its service/cert
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

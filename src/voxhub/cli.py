@@ -18,6 +18,8 @@ from voxhub import __version__
 from voxhub.audio import OUTPUT_FORMATS, PcmAudio, decode_audio, encode_audio, resample
 from voxhub.config import Settings, load_settings
 from voxhub.console import byte_progress, engine_progress, stderr, stdout
+from voxhub.deploy.certs import check_tls
+from voxhub.deploy.commands import cert, service_app
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.loader import Engines, load_engine
 from voxhub.engines.registry import ENGINES, STAGES, Stage, check_settings, setting_for
@@ -37,6 +39,8 @@ models_app = typer.Typer(
     help="Model files that ship outside voxhub's ordinary dependencies.", no_args_is_help=True
 )
 app.add_typer(models_app, name="models")
+app.add_typer(service_app, name="service")
+app.command()(cert)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML settings file (keys as in docs/configuration.md).")
@@ -312,12 +316,19 @@ def _secs(milliseconds: float) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: host setting).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default: port setting, 8129).")] = None,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="PEM certificate: serve https/wss (default: ssl_certfile setting).")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="PEM private key of the certificate (default: ssl_keyfile setting).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the HTTP and WebSocket server with the configured engines, until Ctrl-C or SIGTERM."""
-    settings = _settings(config, host=host, port=port)
+    settings = _settings(config, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
     with _reported_errors():
         check_settings(settings)
+        check_tls(settings.ssl_certfile, settings.ssl_keyfile)
     # Imported here, not at the top: the other commands start faster without the server stack.
     import uvicorn
 
@@ -339,6 +350,8 @@ def serve(
             # far larger ones are refused by the WebSocket layer before they are buffered.
             ws_max_size=4 * settings.max_ws_message_bytes,
             timeout_graceful_shutdown=10,
+            ssl_certfile=settings.ssl_certfile,
+            ssl_keyfile=settings.ssl_keyfile,
         )
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; a requested stop exits 0.

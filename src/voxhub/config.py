@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     # server
     host: str = Field("127.0.0.1", description="Address to listen on; `0.0.0.0` serves other machines too.")
     port: int = Field(8129, ge=1, le=65535, description="HTTP and WebSocket port.")
+    ssl_certfile: Path | None = Field(
+        None,
+        description="PEM certificate (chain) to serve https and wss; `voxhub cert` makes one for the LAN.",
+    )
+    ssl_keyfile: Path | None = Field(None, description="PEM private key of `ssl_certfile`.")
     auth_token: SecretStr | None = Field(
         None, description="Bearer token every route but `/health` requires; empty means no auth."
     )

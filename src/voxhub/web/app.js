@@ -293,7 +293,7 @@ async function setMic(on) {
     try {
       await audio.startMic();
     } catch (error) {
-      addMessage("error", `Microphone unavailable: ${error.message}`);
+      addMessage("error", `Microphone unavailable: ${insecureContextReason() || error.message}`);
       on = false;
     }
   } else {
@@ -375,6 +375,17 @@ function showAudioState() {
   $("#audio-hint").hidden = !waiting;
 }
 
+// Browsers give the microphone (and AudioWorklet) only to secure pages: https, or http on localhost.
+function insecureContextReason() {
+  if (window.isSecureContext) return "";
+  return (
+    `this page came over plain http from ${location.host}, and browsers allow the microphone only ` +
+    "over https or on localhost. Open it as https:// (voxhub serve --ssl-certfile/--ssl-keyfile, " +
+    "a certificate from `voxhub cert`, or an https reverse proxy: see docs/deploy.md), or on this machine " +
+    "as http://localhost."
+  );
+}
+
 async function main() {
   try {
     await audio.start();
@@ -382,7 +393,7 @@ async function main() {
     showAudioState();
   } catch (error) {
     // AudioWorklet and the microphone need a secure context: https, or http://localhost.
-    const why = window.isSecureContext ? error.message : "open this page over https (or on localhost)";
+    const why = insecureContextReason() || error.message;
     addMessage("error", `Audio is unavailable, text still works: ${why}`);
   }
   loadPickers();

@@ -1,0 +1,1 @@
+"""Running voxhub as self-hosters do: a systemd service and a TLS certificate (the CLI's `service`, `cert`)."""
