@@ -143,23 +143,6 @@ class ResponseFrame(DataFrame):
 
 
 @dataclass(frozen=True, slots=True)
-class TextCompleteFrame(DataFrame):
-    """The answer's text is all written (its audio may still be playing); overtakes the turn's audio."""
-
-    text: str
-    turn_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class InterruptedFrame(DataFrame):
-    """For the client: the answer to `turn_id` was stopped; `text` is what of it the user got."""
-
-    turn_id: str
-    reason: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class AudioStartFrame(DataFrame):
     turn_id: str
     sample_rate_hz: int

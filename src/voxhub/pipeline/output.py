@@ -23,7 +23,6 @@ from voxhub.pipeline.frames import (
     ResponseDeltaFrame,
     SpeechOnsetFrame,
     SpeechStoppedFrame,
-    TextCompleteFrame,
     ToolCallsFrame,
     TurnDoneFrame,
 )
@@ -39,7 +38,6 @@ _ANSWER_FRAMES = (
     AudioOutFrame,
     AudioOutEndFrame,
     ResponseDeltaFrame,
-    TextCompleteFrame,
     TurnDoneFrame,
     NoticeFrame,
     ToolCallsFrame,

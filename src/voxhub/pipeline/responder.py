@@ -25,7 +25,6 @@ from voxhub.pipeline.frames import (
     SentenceFrame,
     SpeechStartedFrame,
     TentativeTranscriptFrame,
-    TextCompleteFrame,
     TextInputFrame,
     ToolCallsFrame,
     TranscriptFrame,
@@ -249,5 +248,4 @@ class ResponderStage(Stage):
             for sentence in splitter.flush():
                 await push(SentenceFrame(sentence, turn_id))
         text = "".join(turn.generated).strip()
-        await push(TextCompleteFrame(text, turn_id))
         await push(TurnDoneFrame(turn_id, text))
