@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     control_messages_per_sec: float = Field(
         20.0, gt=0, description="JSON control messages one connection may send per second (bursts of 2x)."
     )
+    audio_realtime_factor: float = Field(
+        4.0,
+        gt=0,
+        description="Audio one connection may send, in multiples of real time at its input rate (binary or "
+        "base64 `audio_chunk`); the excess is dropped with one `rate_limited` error.",
+    )
+    audio_burst_secs: float = Field(
+        60.0, gt=0, description="Seconds of audio a connection may send at once above that rate."
+    )
     wyoming_enabled: bool = Field(
         True, description="Run the Wyoming server (Home Assistant's local voice protocol)."
     )

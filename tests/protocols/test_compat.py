@@ -311,12 +311,29 @@ async def test_seed_002_voice_session_speaks_its_vocabulary(base_url: str) -> No
         await socket.send(json.dumps({"type": "init", "character_details": {"name": "Luna"}}))
         greeting = (await until(socket, "type", "greeting"))[-1]
         await socket.send(json.dumps({"type": "text_message", "text": "Say hello."}))
-        received = await until(socket, "type", "llm2_final")
+        received = await until(socket, "type", "tts_end")
 
     kinds = [message["type"] for message in received]
     assert "Luna" in greeting["text"]
-    assert kinds.index("tts_chunk") < kinds.index("tts_end") < kinds.index("llm2_final")
+    assert kinds.count("llm2_final") == 1  # as soon as the text is made, not after the speech
+    assert received[kinds.index("llm2_final")]["text"]
     assert base64.b64decode(received[kinds.index("tts_chunk")]["audio"])
+
+
+async def test_seed_002_an_answer_cut_off_by_barge_in_still_gets_its_llm2_final(base_url: str) -> None:
+    async with websockets.connect(ws(base_url, "/ws/voice-session")) as socket:
+        await socket.send(
+            json.dumps({"type": "text_message", "text": "Tell me a long story about a dragon."})
+        )
+        await until(socket, "type", "tts_chunk")
+        await socket.send(json.dumps({"type": "barge_in"}))
+        received = await until(socket, "type", "barge_in")
+        if not any(message["type"] == "llm2_final" for message in received):
+            received += await until(socket, "type", "llm2_final")
+        await socket.send(json.dumps({"type": "ping"}))
+        received += await until(socket, "type", "pong")
+
+    assert [message["type"] for message in received].count("llm2_final") == 1
 
 
 async def test_seed_002_barge_in_interrupts_the_spoken_answer(base_url: str) -> None:

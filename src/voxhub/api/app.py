@@ -33,6 +33,7 @@ from voxhub.api.state import ServerState
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
 from voxhub.errors import ConfigError, VoxhubError
+from voxhub.sessions.checks import EngineChecks
 from voxhub.sessions.manager import SessionManager
 from voxhub.sessions.store import SessionStore
 
@@ -81,6 +82,7 @@ def create_app(
                     logger.error("cannot start: %s", exc.message, extra={"error": exc.code})
                     raise
             manager = SessionManager(store, settings)
+            manager.checks = EngineChecks(pool)
             tracker = ConnectionTracker(settings.max_connections)
             metrics = Metrics(settings, tracker, lambda: manager.active_count)
             assistant = await Assistant.load(settings, store, lambda: pool.get("llm"))

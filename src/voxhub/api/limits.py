@@ -153,10 +153,14 @@ class RateLimiter:
 
     def allow(self) -> bool:
         """Spend one token if there is one."""
+        return self.spend(1.0)
+
+    def spend(self, amount: float) -> bool:
+        """Spend `amount` tokens if there are that many (a byte budget spends one per byte)."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate_per_sec)
         self._updated = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        if self._tokens >= amount:
+            self._tokens -= amount
             return True
         return False

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.types import Message
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, WebSocket
 
-from voxhub.api.auth import websocket_authorized
+from voxhub.api.connection import (
+    ClientConnection,
+    InvalidMessage,
+    UnknownMessageType,
+    serve_connection,
+)
 from voxhub.api.events import audio_event, error_event, event, frame_event
-from voxhub.api.limits import RateLimiter
 from voxhub.api.logging import log_context
 from voxhub.api.state import ServerState
 from voxhub.audio.base64_payload import decode_base64_audio
-from voxhub.errors import InputError, PayloadTooLargeError, VoxhubError
+from voxhub.errors import InputError, VoxhubError
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.frames import AudioOutFrame, Frame
 from voxhub.pipeline.turns import heard_words
@@ -28,9 +27,6 @@ from voxhub.sessions.manager import Session
 from voxhub.sessions.models import Mode
 
 router = APIRouter()
-_log = logging.getLogger(__name__)
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_POLICY_VIOLATION = 1008
 _MODE_KEYS = ("voice_input", "text_input", "voice_output", "text_output")
 CLIENT_MESSAGES = (
     "text_message",
@@ -74,61 +70,48 @@ async def serve(
     session_id: str | None,
     *,
     must_exist: bool = False,
-    connection_class: type[_Connection] | None = None,
+    connection_class: type[NativeConnection] | None = None,
 ) -> None:
-    """Run one client connection: admit it, bind its session, then relay until either side ends.
-
-    `connection_class` lets a compatibility protocol rename events (a `_Connection` subclass).
-    """
-    state: ServerState = websocket.app.state.voxhub
-    if not await admit(websocket, state):
-        return
-    connection = (connection_class or _Connection)(websocket, state)
-    try:
-        await connection.run(session_id, must_exist)
-    finally:
-        state.connections.release(duration_secs=connection.duration_secs())
+    """Run one client connection of the native protocol (or a seed's renaming of it, `connection_class`)."""
+    make = connection_class or NativeConnection
+    await serve_connection(websocket, lambda ws, state: make(ws, state, session_id, must_exist=must_exist))
 
 
-class _Connection:
+class NativeConnection(ClientConnection):
+    """The native protocol on the connection base; the seeds' sockets subclass it to rename events."""
+
     greets = True  # a new conversation opens with the persona's greeting (the seeds' sockets have their own)
 
-    def __init__(self, websocket: WebSocket, state: ServerState) -> None:
-        self.websocket = websocket
-        self.state = state
-        self.settings = state.settings
+    def __init__(
+        self, websocket: WebSocket, state: ServerState, session_id: str | None, *, must_exist: bool = False
+    ) -> None:
+        super().__init__(websocket, state)
+        self._requested_session = session_id
+        self._must_exist = must_exist
         self.session: Session | None = None
         self.conversation: Conversation | None = None
-        self._send_lock = asyncio.Lock()
-        self._limiter = RateLimiter(self.settings.control_messages_per_sec)
         query = websocket.query_params
         self.binary_audio = query.get("audio_encoding", "binary") != "base64"
         rate = query.get("sample_rate", "16000")
         self.input_rate_hz = int(rate) if rate.isdigit() else 0
-        self._loop = asyncio.get_running_loop()
-        self._opened_at = self._loop.time()
 
-    def duration_secs(self) -> float:
-        return self._loop.time() - self._opened_at
+    def error_body(self, exc: VoxhubError, message: dict[str, Any] | None) -> dict[str, Any]:
+        session_id = self.session.id if self.session else (self._requested_session or "")
+        return error_event(session_id, exc.code, exc.message, exc.details)
 
-    async def run(self, session_id: str | None, must_exist: bool) -> None:
-        await self.websocket.accept()
-        try:
-            self.session = await self._bind_session(session_id, must_exist)
-        except VoxhubError as exc:
-            await self._send_json(error_event(session_id or "", exc.code, exc.message, exc.details))
-            await self.websocket.close(CLOSE_POLICY_VIOLATION, exc.message[:120])
-            return
-        sessions = self.state.sessions
-        sessions.mark_connected(self.session.id, True)
+    def is_audio(self, message: dict[str, Any]) -> bool:
+        return message.get("type") == "audio_chunk"
+
+    async def open(self) -> None:
+        self.session = await self._bind_session(self._requested_session, self._must_exist)
+        self.session_id = self.session.id
         with log_context(session_id=self.session.id):
-            try:
-                await self._open()
-                await self._receive_loop()
-            finally:
-                sessions.mark_connected(self.session.id, False)
-                if self.conversation is not None:
-                    await self.conversation.close()
+            await self._open()
+
+    async def close_pipeline(self) -> None:
+        if self.conversation is not None:
+            conversation, self.conversation = self.conversation, None
+            await conversation.close()
 
     async def _bind_session(self, session_id: str | None, must_exist: bool) -> Session:
         if not 8000 <= self.input_rate_hz <= 48000:
@@ -146,10 +129,9 @@ class _Connection:
             session = await manager.get_or_create(session_id)
         return await manager.update(session.id, changes) if changes else session
 
-    async def _open(self, *, announce: bool = True) -> None:
-        assert self.session is not None
-        self.conversation = await open_conversation(
-            self.session,
+    async def _build(self, session: Session) -> Conversation:
+        conversation = await open_conversation(
+            session,
             self.state.sessions,
             self.state.engines,
             self.settings,
@@ -158,8 +140,13 @@ class _Connection:
             input_rate_hz=self.input_rate_hz,
             agent=self.state.assistant,
         )
-        if not announce:
-            return
+        for warning in conversation.warnings:  # e.g. a stored profile's wake word the engine lacks
+            await self._send_error(warning.error, warning.message, warning.details)
+        return conversation
+
+    async def _open(self) -> None:
+        assert self.session is not None
+        self.conversation = await self._build(self.session)
         tts = await self.state.engines.get("tts", self.session.config.tts_engine)
         await self._send_json(
             event(
@@ -185,55 +172,28 @@ class _Connection:
         if self.greets and self.conversation.greeting:
             await self.conversation.say(self.conversation.greeting)
 
-    async def _receive_loop(self) -> None:
-        while True:
-            message = await receive_or_close(self.websocket, self.settings.connection_timeout_secs)
-            if message is None:
-                return
-            try:
-                if message.get("bytes") is not None:
-                    await self._on_audio(message["bytes"])
-                elif message.get("text") is not None:
-                    await self._on_text(message["text"])
-            except VoxhubError as exc:
-                await self._send_error(exc.code, exc.message, exc.details)
-            except WebSocketDisconnect:
-                return
-
-    async def _on_audio(self, data: bytes) -> None:
-        if len(data) > self.settings.max_ws_message_bytes:
-            raise _too_large(len(data), self.settings.max_ws_message_bytes)
+    async def on_audio(self, data: bytes) -> None:
         assert self.conversation is not None
         await self.conversation.push_audio(data)
 
-    async def _on_text(self, text: str) -> None:
-        limit = self.settings.max_ws_message_bytes
-        if len(text) > limit:
-            raise _too_large(len(text), limit)
-        if not self._limiter.allow():
-            raise RateLimited(
-                f"more than {self.settings.control_messages_per_sec:g} control messages a second; slow down"
-            )
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidMessage(f"message is not valid JSON: {exc.msg} at character {exc.pos}") from None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+    async def on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if not isinstance(kind, str):
             raise InvalidMessage('a message is a JSON object with a "type" and an optional "data" object')
         data = message.get("data") or {}
         if not isinstance(data, dict):
             raise InvalidMessage('"data" must be a JSON object')
-        await self._dispatch(message["type"], data)
+        with log_context(session_id=self.session_id):
+            await self._dispatch(kind, data)
 
     async def _dispatch(self, kind: str, data: Mapping[str, Any]) -> None:
         assert self.conversation is not None
         assert self.session is not None
         if kind == "text_message":
-            await self.conversation.push_text(str(data.get("text", "")))
+            await self.conversation.push_text(_string(data, "text"))
         elif kind == "audio_chunk":
-            audio = decode_base64_audio(
-                str(data.get("audio", "")), max_bytes=self.settings.max_ws_message_bytes
-            )
+            audio = decode_base64_audio(_string(data, "audio"), max_bytes=self.settings.max_ws_message_bytes)
+            self.spend_audio(len(audio))
             await self.conversation.push_audio(audio)
         elif kind == "audio_end":
             await self.conversation.end_audio()
@@ -262,15 +222,26 @@ class _Connection:
         await self.conversation.change_mode(mode.to_dict())
 
     async def _update_config(self, changes: Mapping[str, Any]) -> None:
+        """Apply a config change: checked first (nothing is saved if it is refused); engines, profile,
+        persona... need the pipeline built again, which is done before the old one is let go, so a
+        change that cannot be built leaves the session as it was. An answer in flight is interrupted."""
         assert self.conversation is not None
         assert self.session is not None
-        self.session = await self.state.sessions.update(self.session.id, changes)
+        manager = self.state.sessions
+        config = await manager.validated(self.session, changes)
         if _REBUILD_KEYS & changes.keys():
-            # New engines, profile, persona...: the pipeline is built again (history carries over).
-            await self.conversation.close()
-            self.conversation = None
-            await self._open(announce=False)
-        elif "mode" in changes:  # the only setting that applies in place
+            try:
+                fresh = await self._build(dataclasses.replace(self.session, config=config))
+            except VoxhubError as exc:
+                raise ConfigRejected(
+                    f"that configuration cannot be used, nothing was changed: {exc.message}",
+                    details={"reason": exc.code, **exc.details},
+                ) from None
+            old, self.conversation = self.conversation, fresh
+            await old.finish("config_update")
+            fresh.memory.messages[:] = old.memory.messages  # history carries over, this turn included
+        self.session = await manager.update(self.session.id, changes)
+        if "mode" in changes and not _REBUILD_KEYS & changes.keys():  # applies in place
             await self.conversation.change_mode(self.session.config.mode.to_dict())
         await self._send_json(
             event("config_updated", self.session.id, {"config": self.session.config.to_dict()})
@@ -308,7 +279,7 @@ class _Connection:
         assert self.session is not None
         if isinstance(frame, AudioOutFrame):
             if self.binary_audio:
-                await self._send(bytes_=frame.pcm_s16le)
+                await self.send_bytes(frame.pcm_s16le)
             else:
                 await self._send_json(audio_event(frame, self.session.id))
             return
@@ -320,65 +291,15 @@ class _Connection:
         await self._send_json(error_event(self.session.id if self.session else "", code, message, details))
 
     async def _send_json(self, body: dict[str, Any]) -> None:
-        await self._send(text=json.dumps(body, ensure_ascii=False))
-
-    async def _send(self, *, text: str | None = None, bytes_: bytes | None = None) -> None:
-        if self.websocket.client_state is not WebSocketState.CONNECTED:
-            return
-        async with self._send_lock:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                if bytes_ is not None:
-                    await self.websocket.send_bytes(bytes_)
-                else:
-                    await self.websocket.send_text(text or "")
+        await self.send_json(body)
 
 
-class InvalidMessage(InputError):
-    code = "invalid_message"
+class ConfigRejected(InputError):
+    code = "config_error"
 
 
-class UnknownMessageType(InputError):
-    code = "unknown_message_type"
-
-
-class MessageTooLarge(PayloadTooLargeError):
-    code = "message_too_large"
-
-
-class RateLimited(InputError):
-    code = "rate_limited"
-    status_code = 429
-
-
-async def admit(websocket: WebSocket, state: ServerState) -> bool:
-    """Check the token and take a connection slot; False (after a readable close) when refused.
-
-    The caller must release the slot (`state.connections.release`) when the connection ends.
-    """
-    if not websocket_authorized(websocket, state.settings):
-        await websocket.accept()
-        await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
-        return False
-    if not state.connections.try_acquire():
-        capacity = state.connections.capacity()
-        await websocket.accept()
-        used = f"{capacity['active_connections']}/{capacity['max_connections']}"
-        await websocket.close(CLOSE_TRY_AGAIN_LATER, f"server at capacity ({used}); try later")
-        return False
-    return True
-
-
-async def receive_or_close(websocket: WebSocket, idle_timeout_secs: float) -> Message | None:
-    """The next client message; None once the client has gone or stayed silent too long (then closed)."""
-    try:
-        message = await asyncio.wait_for(websocket.receive(), idle_timeout_secs)
-    except TimeoutError:
-        await websocket.close(1001, f"no message for {idle_timeout_secs:g} s")
-        return None
-    return None if message["type"] == "websocket.disconnect" else message
-
-
-def _too_large(size: int, limit: int) -> MessageTooLarge:
-    return MessageTooLarge(
-        f"message is {size} bytes; the limit is {limit}", details={"size_bytes": size, "limit_bytes": limit}
-    )
+def _string(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise InvalidMessage(f'"{key}" must be a string', details={"field": key})
+    return value

@@ -89,6 +89,7 @@ class Conversation:
         self.memory = memory
         self.options = options
         self.greeting: str | None = None  # what the assistant says first, if this is a new conversation
+        self.warnings: list[ErrorFrame] = []  # what was wrong with the setup and fell back (told the client)
         self._closing: list[Callable[[], Awaitable[None]]] = []
         self._reply_options = options.reply
 
@@ -145,6 +146,15 @@ class Conversation:
     def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` when the conversation closes (e.g. to cancel its timers)."""
         self._closing.append(callback)
+
+    async def finish(self, reason: str, timeout_secs: float = 2.0) -> None:
+        """Close after stopping the answer in flight the usual way: the client gets `interrupted`, and
+        history keeps the turn as heard (e.g. before a rebuild with new engines)."""
+        answering = self.turns.answering
+        if answering is not None and not answering.tentative and not answering.stopping:
+            self._pipeline.inboxes[0].put_urgent(InterruptFrame("", reason))
+            await self.turns.wait_settled(answering.turn_id, timeout_secs)
+        await self.close()
 
     async def close(self) -> None:
         await self._pipeline.stop()

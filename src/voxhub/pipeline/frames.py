@@ -234,6 +234,15 @@ class InterruptFrame(UrgentFrame):
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerTextFrame(UrgentFrame):
+    """The whole text of the answer to `turn_id` is made; it overtakes the audio still to be played
+    (a client that shows text, or seed 002's `llm2_final`, need not wait for the speech to end)."""
+
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SpeechOnsetFrame(UrgentFrame):
     """The VAD heard the first frames of what may be speech: the output holds its audio until the speech is
     confirmed (an interrupt follows) or turns out to be noise (playback resumes)."""

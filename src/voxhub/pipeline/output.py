@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from voxhub.pipeline.frames import (
     FAILED,
     RETRACTED,
+    AnswerTextFrame,
     AudioOutEndFrame,
     AudioOutFrame,
     AudioStartFrame,
@@ -34,6 +35,7 @@ from voxhub.pipeline.turns import Turn, Turns, TurnState
 Send = Callable[[Frame], Awaitable[None]]
 # The frames of an answer: they reach the client only while their turn is open and not being stopped.
 _ANSWER_FRAMES = (
+    AnswerTextFrame,
     AudioStartFrame,
     AudioOutFrame,
     AudioOutEndFrame,

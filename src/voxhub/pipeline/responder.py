@@ -11,6 +11,7 @@ from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.frames import (
     RETRACTED,
+    AnswerTextFrame,
     ConfirmTurnFrame,
     ErrorFrame,
     Frame,
@@ -248,4 +249,5 @@ class ResponderStage(Stage):
             for sentence in splitter.flush():
                 await push(SentenceFrame(sentence, turn_id))
         text = "".join(turn.generated).strip()
+        await push(AnswerTextFrame(turn_id, text))
         await push(TurnDoneFrame(turn_id, text))

@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from voxhub.api.state import ServerState
-from voxhub.api.websocket import _Connection, serve
+from voxhub.api.websocket import NativeConnection, serve
+from voxhub.errors import InputError
+from voxhub.pipeline.frames import AnswerTextFrame, Frame, InterruptFrame
 from voxhub.sessions.manager import Session
 
 router = APIRouter()
@@ -42,30 +44,52 @@ async def transcription_socket(websocket: WebSocket) -> None:
     await serve(websocket, websocket.query_params.get("session_id"), connection_class=TranscriptionConnection)
 
 
-class VoiceSessionConnection(_Connection):
+class VoiceSessionConnection(NativeConnection):
+    """Seed 002's vocabulary: flat messages, `init` with character details, base64 `tts_chunk` audio;
+    `llm2_final` as soon as the answer's text is made, or with the words heard when it is cut off."""
+
     greets = False  # seed 002 sends its own `greeting` on `init`
-    """Seed 002's vocabulary: flat messages, `init` with character details, base64 `tts_chunk` audio."""
 
-    def __init__(self, websocket: WebSocket, state: ServerState) -> None:
-        super().__init__(websocket, state)
+    def __init__(
+        self, websocket: WebSocket, state: ServerState, session_id: str | None, *, must_exist: bool = False
+    ) -> None:
+        super().__init__(websocket, state, session_id, must_exist=must_exist)
         self.binary_audio = False  # seed 002 receives speech as base64 `tts_chunk` messages
+        self._final_sent: set[str] = set()  # turns whose llm2_final went out (a few recent ones)
 
-    async def _on_text(self, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            message = None
-        if isinstance(message, dict) and "data" not in message:
+    def is_audio(self, message: dict[str, Any]) -> bool:
+        return message.get("type") == "audio_chunk"
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        if "data" not in message:
             # Seed 002 puts the fields beside `type`; the native protocol nests them under `data`.
             data = {key: value for key, value in message.items() if key != "type"}
-            text = json.dumps({"type": message.get("type"), "data": data})
-        await super()._on_text(text)
+            message = {"type": message.get("type"), "data": data}
+        await super().on_message(message)
+
+    async def _send_frame(self, frame: Frame) -> None:
+        if isinstance(frame, AnswerTextFrame):
+            await self._llm2_final(frame.turn_id, frame.text)
+        elif isinstance(frame, InterruptFrame) and frame.turn_id and self.conversation is not None:
+            turn = self.conversation.turns.get(frame.turn_id)
+            await self._llm2_final(frame.turn_id, turn.answer or "" if turn is not None else "")
+        await super()._send_frame(frame)
+
+    async def _llm2_final(self, turn_id: str, text: str) -> None:
+        if turn_id in self._final_sent:
+            return
+        if len(self._final_sent) > 64:
+            self._final_sent.clear()
+        self._final_sent.add(turn_id)
+        await self.send_json({"type": "llm2_final", "text": text})
 
     async def _dispatch(self, kind: str, data: Mapping[str, Any]) -> None:
         if kind == "init":
             details = data.get("character_details") or {}
             if not isinstance(details, Mapping):
-                details = {"description": str(details)}
+                raise InputError(
+                    "init's character_details must be an object", details={"field": "character_details"}
+                )
             await self._update_config({"system_prompt": character_prompt(details)})
             await self._send_json({"type": "greeting", "text": _greeting(details)})
         elif kind == "barge_in":
@@ -75,15 +99,16 @@ class VoiceSessionConnection(_Connection):
         else:
             await super()._dispatch(kind, data)
 
-    async def _send_json(self, body: dict[str, Any]) -> None:
-        renamed = _voice_session_event(body)
+    async def send_json(self, body: dict[str, Any] | None) -> None:
+        renamed = _voice_session_event(body) if body is not None else None
         if renamed is not None:
-            await super()._send_json(renamed)
+            await super().send_json(renamed)
 
 
-class TranscriptionConnection(_Connection):
-    greets = False
+class TranscriptionConnection(NativeConnection):
     """Seed 004's transcription socket: speech in, flat `{event, ...}` messages out."""
+
+    greets = False
 
     async def _bind_session(self, session_id: str | None, must_exist: bool) -> Session:
         session = await super()._bind_session(session_id, must_exist)
@@ -93,15 +118,15 @@ class TranscriptionConnection(_Connection):
             changes["profile"] = started
         return await self.state.sessions.update(session.id, changes)
 
-    async def _send_json(self, body: dict[str, Any]) -> None:
-        renamed = _transcription_event(body)
+    async def send_json(self, body: dict[str, Any] | None) -> None:
+        renamed = _transcription_event(body) if body is not None else None
         if renamed is not None:
-            await super()._send_json(renamed)
+            await super().send_json(renamed)
 
 
 def _voice_session_event(body: dict[str, Any]) -> dict[str, Any] | None:
     """A native event in seed 002's names, or None for the ones it has no name for."""
-    if "event" in body or body.get("type") == "greeting":
+    if "event" in body or body.get("type") in ("greeting", "llm2_final"):
         return body  # already in the seed's shape
     kind, data = body.get("type"), body.get("data", {})
     match kind:
@@ -109,8 +134,6 @@ def _voice_session_event(body: dict[str, Any]) -> dict[str, Any] | None:
             return {"type": "vad_state", "speaking": kind == "speech_started"}
         case "transcript" if data.get("is_final"):
             return {"type": "transcript_final", "text": data.get("text", "")}
-        case "response":
-            return {"type": "llm2_final", "text": data.get("text", "")}
         case "tts_chunk":
             return {"type": "tts_chunk", "audio": data["audio"], "sample_rate_hz": data["sample_rate_hz"]}
         case "audio_end":

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, WebSocket
 
+from voxhub.api.connection import ClientConnection, serve_connection
 from voxhub.api.state import ServerState
-from voxhub.api.websocket import admit, receive_or_close
 from voxhub.audio.base64_payload import decode_base64_audio
 from voxhub.engines.llm.base import ChatMessage
 from voxhub.errors import VoxhubError
@@ -37,7 +33,6 @@ from voxhub.protocols.realtime_events import (
     function_output_item,
     message_item,
     new_id,
-    parse_event,
     server_event,
     session_object,
     stable_words,
@@ -55,29 +50,20 @@ router = APIRouter()
 
 @router.websocket("/v1/realtime")
 async def realtime_socket(websocket: WebSocket) -> None:
-    state: ServerState = websocket.app.state.voxhub
-    if not await admit(websocket, state):
-        return
-    connection = _Realtime(websocket, state)
-    started = asyncio.get_running_loop().time()
-    try:
-        await connection.run()
-    finally:
-        state.connections.release(duration_secs=asyncio.get_running_loop().time() - started)
+    await serve_connection(websocket, RealtimeConnection)
 
 
-class _Realtime:
+class RealtimeConnection(ClientConnection):
+    """OpenAI Realtime events on the connection base (limits, idle timeout, session watch)."""
+
     def __init__(self, websocket: WebSocket, state: ServerState) -> None:
-        self.websocket = websocket
-        self.state = state
-        self.settings = state.settings
+        super().__init__(websocket, state)
         self.beta = "realtime=v1" in websocket.headers.get("openai-beta", "")
         self.model = websocket.query_params.get("model", "voxhub")
         self.config = RealtimeConfig(audio_output=True)
         self.session: Session | None = None
         self.conversation: Conversation | None = None
         self._base_reply: ReplyOptions | None = None
-        self._send_lock = asyncio.Lock()
         self.responses = RealtimeResponses(
             self._emit, beta=self.beta, audio_output=lambda: self.config.audio_output
         )
@@ -89,18 +75,32 @@ class _Realtime:
         self._awaiting_final = False  # a manual commit is being transcribed
         self._respond_when_heard = False  # a `response.create` waits for that transcript
 
-    async def run(self) -> None:
-        await self.websocket.accept()
+    async def open(self) -> None:
         self.session = await self.state.sessions.get_or_create(None)
-        self.state.sessions.mark_connected(self.session.id, True)
-        try:
-            await self._open()
-            await self._emit("session.created", session=self._session_object())
-            await self._receive_loop()
-        finally:
-            self.state.sessions.mark_connected(self.session.id, False)
-            if self.conversation is not None:
-                await self.conversation.close()
+        self.session_id = self.session.id
+        self.input_rate_hz = self.config.input_rate_hz
+        await self._open()
+        await self._emit("session.created", session=self._session_object())
+
+    async def close_pipeline(self) -> None:
+        if self.conversation is not None:
+            conversation, self.conversation = self.conversation, None
+            await conversation.close()
+
+    def is_audio(self, message: dict[str, Any]) -> bool:
+        return message.get("type") == "input_audio_buffer.append"
+
+    def error_body(self, exc: VoxhubError, message: dict[str, Any] | None) -> dict[str, Any]:
+        event_id = message.get("event_id") if message is not None else None
+        param = exc.details.get("param") if isinstance(exc.details.get("param"), str) else None
+        return error_event(
+            exc.message, exc.code, event_id=event_id if isinstance(event_id, str) else None, param=param
+        )
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        if not isinstance(message.get("type"), str):
+            raise InvalidEvent('an event needs a string "type"', details={"param": "type"})
+        await self._dispatch(message["type"], message)
 
     def _session_object(self) -> dict[str, Any]:
         assert self.session is not None
@@ -140,30 +140,14 @@ class _Realtime:
             options = replace(options, system_prompt=config.instructions)
         self.conversation.update_reply(options)
 
-    async def _receive_loop(self) -> None:
-        while True:
-            message = await receive_or_close(self.websocket, self.settings.connection_timeout_secs)
-            if message is None:
-                return
-            event_id: str | None = None
-            try:
-                body = parse_event(message.get("text"))
-                event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
-                if not isinstance(body.get("type"), str):
-                    raise InvalidEvent('an event needs a string "type"', details={"param": "type"})
-                await self._dispatch(body["type"], body)
-            except VoxhubError as exc:
-                param = exc.details.get("param") if isinstance(exc.details.get("param"), str) else None
-                await self._send(error_event(exc.message, exc.code, event_id=event_id, param=param))
-            except WebSocketDisconnect:
-                return
-
     async def _dispatch(self, kind: str, body: Mapping[str, Any]) -> None:
         assert self.conversation is not None
         if kind == "input_audio_buffer.append":
-            audio = decode_base64_audio(
-                str(body.get("audio", "")), max_bytes=self.settings.max_ws_message_bytes
-            )
+            given = body.get("audio", "")
+            if not isinstance(given, str):
+                raise InvalidEvent("`audio` must be a base64 string", details={"param": "audio"})
+            audio = decode_base64_audio(given, max_bytes=self.settings.max_ws_message_bytes)
+            self.spend_audio(len(audio))
             await self.conversation.push_audio(audio)
             self._appended = self._appended or bool(audio)
         elif kind == "input_audio_buffer.commit":
@@ -205,8 +189,9 @@ class _Realtime:
         self.config = config
         if rebuild:  # the listener is built for one input rate and activation; history carries over
             assert self.conversation is not None
-            await self.conversation.close()
+            await self.conversation.finish("session.update")
             self.conversation = None
+            self.input_rate_hz, self._audio = config.input_rate_hz, None
             self._appended = self._awaiting_final = self._respond_when_heard = False
             await self._open()
         else:
@@ -345,8 +330,4 @@ class _Realtime:
             await self._send(body)
 
     async def _send(self, body: dict[str, Any]) -> None:
-        if self.websocket.client_state is not WebSocketState.CONNECTED:
-            return
-        async with self._send_lock:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await self.websocket.send_text(json.dumps(body, ensure_ascii=False))
+        await self.send_json(body)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
+from voxhub.pipeline.frames import ErrorFrame
 from voxhub.pipeline.listener import ListeningOptions
 from voxhub.pipeline.memory import CompletedTurn, ConversationMemory
 from voxhub.pipeline.modes import ModeState
@@ -80,6 +81,10 @@ async def open_conversation(
     """Build and start the conversation of `session`; `paced=False` sends audio as fast as it is made."""
     config = session.config
     profile = await session_profile(manager, session)
+    warnings: list[ErrorFrame] = []
+    if profile.activation == "wake_word":
+        profile, warning = await _usable_wake_words(profile, engines)
+        warnings += [warning] if warning is not None else []
     if activation is not None:
         profile = replace(profile, activation=activation)  # type: ignore[arg-type]
     language = config.language or profile.language
@@ -159,12 +164,31 @@ async def open_conversation(
         send=send,
         metrics=metrics,
     )
+    conversation.warnings = warnings
     await conversation.start()
     if setup.attach is not None:
         conversation.on_close(setup.attach(conversation))
     if not stored:  # a new conversation: the caller may say it (`conversation.say`)
         conversation.greeting = setup.greeting
     return conversation
+
+
+async def _usable_wake_words(profile: Profile, engines: EnginePool) -> tuple[Profile, ErrorFrame | None]:
+    """A stored profile naming wake words the engine lacks listens on voice activity instead (and says so)."""
+    known = (await engines.get("wake", None)).capabilities.wake_words
+    unknown = [word for word in profile.wake_words if word not in known]
+    if not unknown:
+        return profile, None
+    usable = tuple(word for word in profile.wake_words if word in known)
+    if usable:
+        fallback = replace(profile, wake_words=usable)
+    else:
+        fallback = replace(PREDEFINED["vad-triggered"], name=profile.name, language=profile.language)
+    message = (
+        f"profile {profile.name!r} names unknown wake word {unknown[0]!r} (known: {', '.join(known)}); "
+        + ("listening for " + ", ".join(usable) if usable else "listening on voice activity instead")
+    )
+    return fallback, ErrorFrame("invalid_profile", message, {"unknown": unknown, "known": list(known)})
 
 
 def _stored(message: ChatMessage, turn_id: str, now: float) -> HistoryMessage:

@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voxhub.errors import InputError
 from voxhub.sessions.errors import ProfileConflict, ProfileNotFound, SessionExists, SessionNotFound
@@ -33,6 +33,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class ConfigChecks(Protocol):
+    """Checks against the engines (sessions/checks.py), given by the server; raise InputError."""
+
+    async def config(self, config: SessionConfig) -> None: ...
+
+    async def profile(self, profile: Profile) -> None: ...
+
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 # Activity is written to the database at most this often per session; the in-memory time is exact, and
@@ -70,8 +79,10 @@ class SessionManager:
         self._clock = clock
         self._sessions: dict[str, Session] = {}
         self._connections: Counter[str] = Counter()
+        self._gone: dict[str, asyncio.Event] = {}  # set when a connected session is deleted or expires
         self._config_lock = asyncio.Lock()  # a PATCH reads, validates and writes the config as one step
         self._cleanup_task: asyncio.Task[None] | None = None
+        self.checks: ConfigChecks | None = None  # engines, voices, wake words: checked before saving
 
     @property
     def active_count(self) -> int:
@@ -89,6 +100,8 @@ class SessionManager:
         """A new session; raises ProfileNotFound, SessionExists, or InputError for a malformed id."""
         config = config or SessionConfig()
         await self.profile(config.profile)
+        if self.checks is not None and config != SessionConfig():
+            await self.checks.config(config)
         if session_id is None:
             session_id = uuid.uuid4().hex
         elif not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
@@ -136,20 +149,38 @@ class SessionManager:
         """Apply validated config changes (see `SessionConfig.updated`); raises ProfileNotFound too."""
         async with self._config_lock:
             session = await self.get(session_id)
-            config = session.config.updated(changes)
-            if config.profile != session.config.profile:
-                await self.profile(config.profile)
+            config = await self.validated(session, changes)
             await self._store.update_config(session_id, config.to_dict())
             session.config = config
         await self.touch(session_id)
         return session
 
+    async def validated(self, session: Session, changes: Mapping[str, Any]) -> SessionConfig:
+        """`session`'s config with `changes`, checked (profile, engines, voice) but not saved."""
+        config = session.config.updated(changes)
+        if config.profile != session.config.profile:
+            await self.profile(config.profile)
+        if self.checks is not None and config != session.config:
+            await self.checks.config(config)
+        return config
+
     async def delete(self, session_id: str) -> None:
-        """Delete a session and its history; raises SessionNotFound."""
+        """Delete a session and its history; raises SessionNotFound. Its connections are told (`gone`)."""
         self._sessions.pop(session_id, None)
-        if not await self._store.delete_session(session_id):
+        deleted = await self._store.delete_session(session_id)
+        self._mark_gone(session_id)
+        if not deleted:
             raise SessionNotFound(f"no session {session_id!r}", details={"session_id": session_id})
         logger.info("session deleted", extra={"session_id": session_id})
+
+    def gone(self, session_id: str) -> asyncio.Event:
+        """Set once session `session_id` is deleted; for holders of a connection (`mark_connected`)."""
+        return self._gone.setdefault(session_id, asyncio.Event())
+
+    def _mark_gone(self, session_id: str) -> None:
+        event = self._gone.pop(session_id, None)
+        if event is not None:
+            event.set()
 
     async def touch(self, session_id: str) -> None:
         """Mark the session active now, which postpones its expiry."""
@@ -167,6 +198,7 @@ class SessionManager:
         self._connections[session_id] -= 1
         if self._connections[session_id] <= 0:
             del self._connections[session_id]
+            self._gone.pop(session_id, None)
         session = self._sessions.get(session_id)
         if session is not None:
             session.last_active_at = max(session.last_active_at, self._clock())
@@ -217,6 +249,8 @@ class SessionManager:
                 f"profile {name!r} is built in and cannot be changed", details={"profile": name}
             )
         profile = Profile.from_dict(name, data)
+        if self.checks is not None:
+            await self.checks.profile(profile)
         await self._store.save_profile(profile)
         return profile
 
