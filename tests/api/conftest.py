@@ -12,6 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.api.live import live_server
+from tests.api.sockets import Start
 from voxhub.api.state import ServerState
 from voxhub.config import Settings, load_settings
 from voxhub.engines.loader import Engines
@@ -67,3 +69,20 @@ async def server(serve: ServeFactory) -> AsyncIterator[Server]:
 @pytest.fixture
 def client(server: Server) -> httpx.AsyncClient:
     return server.client
+
+
+@pytest.fixture
+def start(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> Start:
+    """`async with start(setting=value) as url:` runs a live server; `url` is its http base."""
+
+    def run(**overrides: Any) -> AbstractAsyncContextManager[str]:
+        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
+        return live_server(settings, engine_pool)
+
+    return run
+
+
+@pytest.fixture
+async def base_url(start: Start) -> AsyncIterator[str]:
+    async with start() as url:
+        yield url

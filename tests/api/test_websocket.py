@@ -4,54 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import websockets
 
 from tests.api.live import Client, live_server
+from tests.api.sockets import TEXT_ONLY, Start, connect
 from tests.doubles.openai_server import running_double
 from tests.speech import espeak_speech, padded
 from voxhub.config import load_settings
 from voxhub.engines.loader import Engines
 from voxhub.engines.pool import EnginePool
-
-Connect = Callable[..., AbstractAsyncContextManager[Client]]
-Start = Callable[..., AbstractAsyncContextManager[str]]
-TEXT_ONLY = "voice_input=false&voice_output=false"
-
-
-@pytest.fixture
-def start(tmp_path: Path, models_dir: Path, engine_pool: EnginePool) -> Start:
-    """`async with start(setting=value) as url:` runs a server; `url` is its http base."""
-
-    def run(**overrides: Any) -> AbstractAsyncContextManager[str]:
-        settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir, **overrides)
-        return live_server(settings, engine_pool)
-
-    return run
-
-
-@pytest.fixture
-async def base_url(start: Start) -> AsyncIterator[str]:
-    async with start() as url:
-        yield url
-
-
-def ws_url(base_url: str, query: str = "", path: str = "/ws") -> str:
-    return base_url.replace("http", "ws", 1) + path + (f"?{query}" if query else "")
-
-
-@asynccontextmanager
-async def connect(base_url: str, query: str = "", path: str = "/ws") -> AsyncIterator[Client]:
-    async with websockets.connect(ws_url(base_url, query, path), max_queue=None) as connection:
-        client = Client(connection)
-        await client.until("session_started")
-        yield client
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.api.live import Client
-from tests.api.test_websocket import connect
+from tests.api.sockets import connect
 from tests.web.conftest import Start
 
 TEXT_IN_VOICE_OUT = "voice_input=false&text_output=false"
