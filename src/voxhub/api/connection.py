@@ -31,6 +31,7 @@ from voxhub.api.auth import websocket_authorized
 from voxhub.api.limits import RateLimiter
 from voxhub.api.state import ServerState
 from voxhub.errors import InputError, PayloadTooLargeError, VoxhubError
+from voxhub.sessions.errors import SessionDeleted
 
 _log = logging.getLogger(__name__)
 
@@ -56,11 +57,6 @@ class MessageTooLarge(PayloadTooLargeError):
 class RateLimited(InputError):
     code = "rate_limited"
     status_code = 429
-
-
-class SessionDeleted(VoxhubError):
-    code = "session_deleted"
-    status_code = 410
 
 
 class InternalError(VoxhubError):

@@ -12,6 +12,13 @@ class SessionNotFound(InputError):
     status_code = 404
 
 
+class SessionDeleted(InputError):
+    """The session was deleted (or expired) while it was in use."""
+
+    code = "session_deleted"
+    status_code = 410
+
+
 class SessionExists(InputError):
     """A session with this id already exists."""
 

@@ -25,6 +25,7 @@ from voxhub.pipeline.frames import (
     ResponseFrame,
     TranscriptFrame,
 )
+from voxhub.sessions.errors import SessionDeleted
 from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session
 
@@ -205,26 +206,41 @@ async def _run_turn(
     input_rate_hz: int,
 ) -> TurnResult:
     collector = _TurnCollector()
-    with state.connections.slot(TURN):
-        conversation = await open_conversation(
-            session,
-            state.sessions,
-            state.engines,
-            state.settings,
-            send=collector.send,
-            metrics=state.metrics,
-            input_rate_hz=input_rate_hz,
-            paced=False,
-            activation="push_to_talk",  # an upload is one whole utterance
-            agent=state.assistant,
-        )
-        try:
-            await feed(conversation)
-            await asyncio.wait_for(collector.done.wait(), TURN_TIMEOUT_SECS)
-        except TimeoutError:
-            raise EngineError(f"the turn took longer than {TURN_TIMEOUT_SECS:g} s") from None
-        finally:
-            await conversation.close()
+    sessions = state.sessions
+    sessions.mark_connected(session.id, True)  # a turn in progress keeps its session from expiring
+    try:
+        with state.connections.slot(TURN):
+            return await _turn(state, session, feed, audio_format, collector, input_rate_hz)
+    finally:
+        sessions.mark_connected(session.id, False)
+
+
+async def _turn(
+    state: ServerState,
+    session: Session,
+    feed: Callable[[Conversation], Awaitable[None]],
+    audio_format: str,
+    collector: _TurnCollector,
+    input_rate_hz: int,
+) -> TurnResult:
+    gone = state.sessions.gone(session.id)
+    conversation = await open_conversation(
+        session,
+        state.sessions,
+        state.engines,
+        state.settings,
+        send=collector.send,
+        metrics=state.metrics,
+        input_rate_hz=input_rate_hz,
+        paced=False,
+        activation="push_to_talk",  # an upload is one whole utterance
+        agent=state.assistant,
+    )
+    try:
+        await feed(conversation)
+        await _until_done(collector.done, gone, session.id)
+    finally:
+        await conversation.close()
     await state.sessions.touch(session.id)
     if collector.transcript == "":
         raise InputError("no speech was recognized in the audio", details={"code": "no_speech"})
@@ -247,6 +263,22 @@ async def _run_turn(
         result.audio_format = audio_format
         result.sample_rate_hz = clip.sample_rate_hz
     return result
+
+
+async def _until_done(done: asyncio.Event, gone: asyncio.Event, session_id: str) -> None:
+    """Wait for the turn's answer; SessionDeleted at once if the session goes meanwhile."""
+    waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(gone.wait())]
+    try:
+        await asyncio.wait(waits, timeout=TURN_TIMEOUT_SECS, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+    if gone.is_set():
+        raise SessionDeleted(
+            f"session {session_id!r} was deleted during the turn", details={"session_id": session_id}
+        )
+    if not done.is_set():
+        raise EngineError(f"the turn took longer than {TURN_TIMEOUT_SECS:g} s")
 
 
 def _last(items: list[dict[str, Any]] | None) -> dict[str, Any] | None:
