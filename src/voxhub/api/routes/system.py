@@ -35,14 +35,40 @@ _ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
 _SERVER_PACKAGES = ("fastapi", "uvicorn", "pydantic", "numpy")
 
 
-@public_router.get("/health", summary="Health and capacity (public, no token needed)")
-async def health(state: State) -> dict[str, Any]:
-    """Seed 001's shape: `{status, timestamp, server_info{active_connections, max_connections, capacity_usage}}`."""
-    return {
-        "status": "healthy",
+@public_router.get(
+    "/health",
+    summary="Health and capacity (public, no token needed)",
+    responses={503: {"description": "Unhealthy: the server cannot answer a turn"}},
+)
+async def health(state: State) -> JSONResponse:
+    """Seed 001's shape, `{status, timestamp, server_info{active_connections, max_connections,
+    capacity_usage}}`, plus `reasons`: status is `healthy`, `degraded` (answers, with reasons) or `unhealthy` (503).
+    """
+    readiness = await state.health.readiness(state)
+    body = {
+        "status": readiness.status,
         "timestamp": time.time(),
         "server_info": state.connections.capacity(),
+        "reasons": list(readiness.reasons),
     }
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+
+@public_router.get("/health/live", summary="Liveness: the process answers (public)")
+async def live(state: State) -> dict[str, Any]:
+    return {"status": "alive", "timestamp": time.time(), "uptime_secs": round(state.uptime_secs, 3)}
+
+
+@public_router.get(
+    "/health/ready",
+    summary="Readiness: engines loaded, database reachable, LLM backend reachable or offline fallback armed",
+    responses={503: {"description": "Not ready; `reasons` says why"}},
+)
+async def ready(state: State) -> JSONResponse:
+    """`status` is `healthy`, `degraded` (200, with `reasons`) or `unhealthy` (503), with each check."""
+    readiness = await state.health.readiness(state)
+    body = {"timestamp": time.time(), **readiness.to_dict()}
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
 
 @router.get("/", summary="Server info and links")
@@ -55,6 +81,8 @@ async def info() -> dict[str, Any]:
             "docs": "/docs",
             "openapi": "/openapi.json",
             "health": "/health",
+            "live": "/health/live",
+            "ready": "/health/ready",
             "metrics": "/metrics",
             "metrics_json": "/api/v1/metrics",
             "status": "/api/v1/system/status",
