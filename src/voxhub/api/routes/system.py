@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib import metadata
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from voxhub import __version__
@@ -32,6 +34,7 @@ _ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
     "local": ("xllamacpp",),
     "openai": ("openai",),
 }
+DOCS_ASSETS_URL = "/docs-assets"
 _SERVER_PACKAGES = ("fastapi", "uvicorn", "pydantic", "numpy")
 
 
@@ -79,6 +82,7 @@ async def info() -> dict[str, Any]:
         "description": "Self-hosted real-time voice and text conversation server.",
         "links": {
             "docs": "/docs",
+            "redoc": "/redoc",
             "openapi": "/openapi.json",
             "health": "/health",
             "live": "/health/live",
@@ -141,8 +145,37 @@ async def openapi(request: Request) -> JSONResponse:
 
 
 @router.get("/docs", include_in_schema=False)
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="voxhub API")
+@router.get("/api/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the assets bundled with the package (no CDN: it works offline)."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title="voxhub API",
+        swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+    )
+
+
+@router.get("/redoc", include_in_schema=False)
+@router.get("/api/redoc", include_in_schema=False)
+async def redoc(request: Request) -> HTMLResponse:
+    """ReDoc from the bundled assets, without web fonts (it works offline)."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_redoc_html(
+        openapi_url=f"{root}/openapi.json",
+        title="voxhub API",
+        redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+def mount_docs_assets(app: FastAPI) -> None:
+    """Serve the Swagger UI and ReDoc files that ship in the `fastapi-offline` package."""
+    folder = Path(str(resources.files("fastapi_offline") / "static"))
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=folder), name="docs-assets")
 
 
 def _version(package: str) -> str | None:
