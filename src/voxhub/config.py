@@ -29,6 +29,7 @@ from pydantic_settings import (
 from voxhub.errors import ConfigError
 
 ENV_PREFIX = "VOXHUB_"
+WYOMING_PORT = 10900  # not 10200/10300/10400: those are the Piper, Whisper and openWakeWord add-ons' ports
 _yaml_file: ContextVar[Path | None] = ContextVar("voxhub_yaml_file", default=None)
 
 
@@ -133,7 +134,25 @@ class Settings(BaseSettings):
         True, description="Run the Wyoming server (Home Assistant's local voice protocol)."
     )
     wyoming_host: str | None = Field(None, description="Address of the Wyoming server; empty means `host`.")
-    wyoming_port: int = Field(10300, ge=1, le=65535, description="Port of the Wyoming server.")
+    wyoming_port: int = Field(
+        WYOMING_PORT,
+        ge=1,
+        le=65535,
+        description="Port of the Wyoming server (every service); 10900 stays clear of the standard add-ons' "
+        "10200 (Piper), 10300 (Whisper) and 10400 (openWakeWord).",
+    )
+    wyoming_stt_port: int | None = Field(
+        None, ge=1, le=65535, description="Extra Wyoming port offering speech to text only (add-on layout)."
+    )
+    wyoming_tts_port: int | None = Field(
+        None, ge=1, le=65535, description="Extra Wyoming port offering text to speech only (add-on layout)."
+    )
+    wyoming_wake_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Extra Wyoming port offering wake-word detection only (add-on layout).",
+    )
     wyoming_zeroconf: bool = Field(
         False, description="Advertise the Wyoming server as `_wyoming._tcp.local.`."
     )
@@ -310,6 +329,22 @@ class Settings(BaseSettings):
         16, ge=4, le=1024, description="File descriptors a sandbox may hold open."
     )
 
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> Settings:
+        ports = {"wyoming_port": self.wyoming_port}
+        for name in ("wyoming_stt_port", "wyoming_tts_port", "wyoming_wake_port"):
+            port = getattr(self, name)
+            if port is not None:
+                ports[name] = port
+        if self.wyoming_enabled:
+            ports = {"port": self.port, **ports}
+            seen: dict[int, str] = {}
+            for name, port in ports.items():
+                if port in seen:
+                    raise ValueError(f"{name} and {seen[port]} are both {port}; give each its own port")
+                seen[port] = name
+        return self
+
     @field_validator("llm_model", "tts_piper_model")
     @classmethod
     def _model_file_exists(cls, value: Path | None) -> Path | None:
@@ -370,7 +405,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else "?"
+        if not error["loc"]:  # a rule over several settings names them itself
+            lines.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        field = str(error["loc"][0])
         shown = error.get("input")
         got = "" if isinstance(shown, dict) or shown is None else f" (got {shown!r})"
         lines.append(f"{field} ({env_name(field)}): {error['msg']}{got}")
