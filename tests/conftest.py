@@ -13,7 +13,7 @@ from tests.home_assistant import home_assistant, pytest_runtest_makereport  # no
 from voxhub.config import Settings, load_settings
 from voxhub.engines.pool import EnginePool
 
-# Every test app would otherwise bind the Wyoming server's fixed port 10300; tests of it turn it on with a
+# Every test app would otherwise bind the Wyoming server's fixed port 10900; tests of it turn it on with a
 # free port of their own.
 os.environ.setdefault("VOXHUB_WYOMING_ENABLED", "false")
 # A greeting would open every native-socket conversation with an extra answer; tests of it turn it on.

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.speech import padded, piper_speech
+from voxhub import __version__
 from voxhub.audio import encode_audio
 from voxhub.cli import app
 
@@ -104,3 +105,9 @@ def test_detect_prints_the_speech_segment_and_the_wake_word_with_times(tmp_path:
     speech_line = next(line for line in result.stdout.splitlines() if "speech" in line)
     assert "1.0" in speech_line or "0.9" in speech_line  # starts about one second in
     assert "hey_jarvis" in result.stdout
+
+
+def test_version_flag_prints_the_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"voxhub {__version__}"

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voxhub"
 # Bottom to top; a layer may use every layer to its left.
 LAYERS = (
-    ("config", "errors", "language", "log_context", "__init__"),
+    ("config", "environment", "errors", "language", "log_context", "__init__"),
     ("audio", "models"),
     ("engines",),
     ("pipeline",),

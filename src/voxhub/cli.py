@@ -76,6 +76,24 @@ async def _load(settings: Settings, *stages: Stage) -> Engines:
         return await Engines.load(settings, stages, progress)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        stdout.print(f"voxhub {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """voxhub: a self-hosted, offline voice and text assistant server."""
+
+
 @app.command()
 def version() -> None:
     """Print voxhub's version."""

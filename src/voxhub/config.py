@@ -26,9 +26,12 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from voxhub.environment import auth_asked_without_token, user_environment
+from voxhub.environment import environment_warnings as _environment_warnings
 from voxhub.errors import ConfigError
 
-ENV_PREFIX = "VOXHUB_"
+ENV_PREFIX = "VOXHUB_"  # also in voxhub.environment
+WYOMING_PORT = 10900  # not 10200/10300/10400: those are the Piper, Whisper and openWakeWord add-ons' ports
 _yaml_file: ContextVar[Path | None] = ContextVar("voxhub_yaml_file", default=None)
 
 
@@ -63,16 +66,22 @@ class McpServerSetting(BaseModel):
         return self
 
 
-def _seed_alias(field: str, plain: str | None = None) -> AliasChoices:
-    """Accept `VOXHUB_FIELD`, the field name (YAML, keyword), and the earlier servers' plain variable."""
-    return AliasChoices(field, env_name(field), plain or field.upper())
+def _seed_alias(field: str, *plain: str) -> AliasChoices:
+    """Accept `VOXHUB_FIELD`, the field name (YAML, keyword), and the earlier servers' plain variables."""
+    return AliasChoices(env_name(field), *(plain or (field.upper(),)))
 
 
 class Settings(BaseSettings):
     """Every setting voxhub reads; `docs/configuration.md` is generated from this class."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="forbid", validate_default=True, populate_by_name=True
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+        populate_by_name=True,
+        env_file=".env",  # in the working directory, as the earlier servers read theirs
+        env_file_encoding="utf-8",
+        dotenv_filtering="only_existing",  # other programs' lines in .env are reported, not refused
     )
 
     # general
@@ -87,20 +96,42 @@ class Settings(BaseSettings):
         validation_alias=_seed_alias("log_level"),
         description="Log level (plain `LOG_LEVEL` works too).",
     )
+    log_format: Literal["auto", "text", "json"] = Field(
+        "auto",
+        validation_alias=_seed_alias("log_format"),
+        description="`text` (readable lines), `json` (one object a line), or `auto`: text on a terminal, "
+        "JSON otherwise (plain `LOG_FORMAT` works too).",
+    )
 
     # server
-    host: str = Field("127.0.0.1", description="Address to listen on; `0.0.0.0` serves other machines too.")
-    port: int = Field(8129, ge=1, le=65535, description="HTTP and WebSocket port.")
+    host: str = Field(
+        "127.0.0.1",
+        validation_alias=_seed_alias("host", "STT_SERVER_HOST"),
+        description="Address to listen on; `0.0.0.0` serves other machines too (plain `STT_SERVER_HOST`).",
+    )
+    port: int = Field(
+        8129,
+        ge=1,
+        le=65535,
+        validation_alias=_seed_alias("port", "PORT", "STT_SERVER_PORT"),
+        description="HTTP and WebSocket port (plain `PORT` or `STT_SERVER_PORT` works too).",
+    )
     ssl_certfile: Path | None = Field(
         None,
         description="PEM certificate (chain) to serve https and wss; `voxhub cert` makes one for the LAN.",
     )
     ssl_keyfile: Path | None = Field(None, description="PEM private key of `ssl_certfile`.")
     auth_token: SecretStr | None = Field(
-        None, description="Bearer token every route but `/health` requires; empty means no auth."
+        None,
+        validation_alias=_seed_alias("auth_token", "STT_SERVER_AUTH_TOKEN"),
+        description="Bearer token every route but `/health` requires; empty means no auth "
+        "(plain `STT_SERVER_AUTH_TOKEN` works too).",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Origins allowed to call the API from a browser (`*` for any)."
+        default_factory=list,
+        validation_alias=_seed_alias("cors_origins", "STT_SERVER_CORS_ORIGINS"),
+        description="Origins allowed to call the API from a browser (`*` for any; plain "
+        "`STT_SERVER_CORS_ORIGINS` works too).",
     )
     max_connections: int = Field(
         25,
@@ -115,7 +146,10 @@ class Settings(BaseSettings):
         description="A WebSocket silent this long (no message, no pong) is closed (plain `CONNECTION_TIMEOUT`).",
     )
     ws_ping_interval_secs: float = Field(
-        20.0, gt=0, description="How often the server pings WebSocket clients."
+        20.0,
+        gt=0,
+        validation_alias=_seed_alias("ws_ping_interval_secs", "WS_PING_INTERVAL"),
+        description="How often the server pings WebSocket clients (plain `WS_PING_INTERVAL` works too).",
     )
     session_idle_secs: float = Field(3600.0, gt=0, description="Sessions unused this long are deleted.")
     cleanup_interval_secs: float = Field(
@@ -142,7 +176,25 @@ class Settings(BaseSettings):
         True, description="Run the Wyoming server (Home Assistant's local voice protocol)."
     )
     wyoming_host: str | None = Field(None, description="Address of the Wyoming server; empty means `host`.")
-    wyoming_port: int = Field(10300, ge=1, le=65535, description="Port of the Wyoming server.")
+    wyoming_port: int = Field(
+        WYOMING_PORT,
+        ge=1,
+        le=65535,
+        description="Port of the Wyoming server (every service); 10900 stays clear of the standard add-ons' "
+        "10200 (Piper), 10300 (Whisper) and 10400 (openWakeWord).",
+    )
+    wyoming_stt_port: int | None = Field(
+        None, ge=1, le=65535, description="Extra Wyoming port offering speech to text only (add-on layout)."
+    )
+    wyoming_tts_port: int | None = Field(
+        None, ge=1, le=65535, description="Extra Wyoming port offering text to speech only (add-on layout)."
+    )
+    wyoming_wake_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Extra Wyoming port offering wake-word detection only (add-on layout).",
+    )
     wyoming_zeroconf: bool = Field(
         False, description="Advertise the Wyoming server as `_wyoming._tcp.local.`."
     )
@@ -253,8 +305,16 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible API, e.g. `http://localhost:11434/v1`."
     )
-    openai_api_key: SecretStr | None = Field(None, description="API key for `openai_base_url`.")
-    openai_llm_model: str = Field("gpt-4o-mini", description="Chat model for the `openai` LLM engine.")
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=_seed_alias("openai_api_key"),
+        description="API key for `openai_base_url` (plain `OPENAI_API_KEY` works too).",
+    )
+    openai_llm_model: str = Field(
+        "gpt-4o-mini",
+        validation_alias=_seed_alias("openai_llm_model", "OPENAI_MODEL"),
+        description="Chat model for the `openai` LLM engine (plain `OPENAI_MODEL` works too).",
+    )
     openai_stt_model: str = Field("whisper-1", description="Model for the `openai` STT engine.")
     openai_tts_model: str = Field("tts-1", description="Model for the `openai` TTS engine.")
     openai_tts_voice: str = Field("alloy", description="Default voice for the `openai` TTS engine.")
@@ -319,6 +379,22 @@ class Settings(BaseSettings):
         16, ge=4, le=1024, description="File descriptors a sandbox may hold open."
     )
 
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> Settings:
+        ports = {"wyoming_port": self.wyoming_port}
+        for name in ("wyoming_stt_port", "wyoming_tts_port", "wyoming_wake_port"):
+            port = getattr(self, name)
+            if port is not None:
+                ports[name] = port
+        if self.wyoming_enabled:
+            ports = {"port": self.port, **ports}
+            seen: dict[int, str] = {}
+            for name, port in ports.items():
+                if port in seen:
+                    raise ValueError(f"{name} and {seen[port]} are both {port}; give each its own port")
+                seen[port] = name
+        return self
+
     @field_validator("llm_model", "tts_piper_model")
     @classmethod
     def _model_file_exists(cls, value: Path | None) -> Path | None:
@@ -344,7 +420,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
         yaml_file = _yaml_file.get()
         if yaml_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
@@ -369,17 +445,32 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"config file not found: {config_file}")
     token = _yaml_file.set(config_file)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc), details={"errors": exc.errors(include_url=False)}) from None
     finally:
         _yaml_file.reset(token)
+    if auth_asked_without_token(user_environment(), settings.auth_token is not None):
+        raise ConfigError(
+            f"STT_SERVER_AUTH_ENABLED is true but no token is set: set {env_name('auth_token')} (or "
+            "STT_SERVER_AUTH_TOKEN); voxhub will not start an open server when auth was asked for",
+            details={"setting": "auth_token"},
+        )
+    return settings
+
+
+def environment_warnings() -> list[str]:
+    """What in the environment and `.env` voxhub will not read, one sentence each (logged at start-up)."""
+    return _environment_warnings(user_environment(), Settings.model_fields)
 
 
 def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else "?"
+        if not error["loc"]:  # a rule over several settings names them itself
+            lines.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        field = str(error["loc"][0])
         shown = error.get("input")
         got = "" if isinstance(shown, dict) or shown is None else f" (got {shown!r})"
         lines.append(f"{field} ({env_name(field)}): {error['msg']}{got}")

@@ -43,6 +43,18 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
 
 
+async def test_docs_pages_load_their_scripts_from_this_server(client: httpx.AsyncClient) -> None:
+    for page, script in (
+        ("/docs", "swagger-ui-bundle.js"),
+        ("/api/docs", "swagger-ui-bundle.js"),
+        ("/redoc", "redoc.standalone.js"),
+    ):
+        html = (await client.get(page)).text
+        assert f'src="/docs-assets/{script}"' in html
+        assert "https://" not in html
+    assert (await client.get("/docs-assets/swagger-ui-bundle.js")).status_code == 200
+
+
 async def test_prometheus_metrics_count_connections_and_latencies(server: Server) -> None:
     server.state.connections.try_acquire(WEBSOCKET)
     server.state.metrics.observe("turn_total", 0.3)

@@ -138,6 +138,7 @@ def create_app(
 
     authorized = [Depends(require_auth)]
     app.include_router(system.public_router)
+    system.mount_docs_assets(app)
     for module in (system, sessions, profiles, oneshot, personas, notes, autofunctions):
         app.include_router(module.router, dependencies=authorized)
     app.include_router(conversation.router, dependencies=authorized)

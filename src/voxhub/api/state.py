@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from voxhub.agent.assistant import Assistant
 from voxhub.agent.autofunction.service import AutoFunctionService
+from voxhub.api.health import HealthChecker
 from voxhub.api.limits import ConnectionTracker
 from voxhub.api.metrics import Metrics
 from voxhub.config import Settings
@@ -29,6 +30,7 @@ class ServerState:
     metrics: Metrics
     started_at: float  # unix seconds
     assistant: Assistant | None = None  # personas, tools, emotion, offline agent (None: the bare LLM)
+    health: HealthChecker = field(default_factory=HealthChecker)
 
     @property
     def autofunctions(self) -> AutoFunctionService | None:

@@ -93,6 +93,10 @@ class SessionStore:
         self._closed = True
         self._executor.shutdown(wait=True)
 
+    async def ping(self) -> None:
+        """A trivial query: raises when the database cannot be reached (or the store is closed)."""
+        await self._run(lambda: self._connection.execute("SELECT 1").fetchone())
+
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise RuntimeError("the session store is closed")

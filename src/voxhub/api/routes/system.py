@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib import metadata
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from voxhub import __version__
@@ -32,17 +34,44 @@ _ENGINE_PACKAGES: dict[str, tuple[str, ...]] = {
     "local": ("xllamacpp",),
     "openai": ("openai",),
 }
+DOCS_ASSETS_URL = "/docs-assets"
 _SERVER_PACKAGES = ("fastapi", "uvicorn", "pydantic", "numpy")
 
 
-@public_router.get("/health", summary="Health and capacity (public, no token needed)")
-async def health(state: State) -> dict[str, Any]:
-    """Seed 001's shape: `{status, timestamp, server_info{active_connections, max_connections, capacity_usage}}`."""
-    return {
-        "status": "healthy",
+@public_router.get(
+    "/health",
+    summary="Health and capacity (public, no token needed)",
+    responses={503: {"description": "Unhealthy: the server cannot answer a turn"}},
+)
+async def health(state: State) -> JSONResponse:
+    """Seed 001's shape, `{status, timestamp, server_info{active_connections, max_connections,
+    capacity_usage}}`, plus `reasons`: status is `healthy`, `degraded` (answers, with reasons) or `unhealthy` (503).
+    """
+    readiness = await state.health.readiness(state)
+    body = {
+        "status": readiness.status,
         "timestamp": time.time(),
         "server_info": state.connections.capacity(),
+        "reasons": list(readiness.reasons),
     }
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+
+@public_router.get("/health/live", summary="Liveness: the process answers (public)")
+async def live(state: State) -> dict[str, Any]:
+    return {"status": "alive", "timestamp": time.time(), "uptime_secs": round(state.uptime_secs, 3)}
+
+
+@public_router.get(
+    "/health/ready",
+    summary="Readiness: engines loaded, database reachable, LLM backend reachable or offline fallback armed",
+    responses={503: {"description": "Not ready; `reasons` says why"}},
+)
+async def ready(state: State) -> JSONResponse:
+    """`status` is `healthy`, `degraded` (200, with `reasons`) or `unhealthy` (503), with each check."""
+    readiness = await state.health.readiness(state)
+    body = {"timestamp": time.time(), **readiness.to_dict()}
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
 
 @router.get("/", summary="Server info and links")
@@ -53,8 +82,11 @@ async def info() -> dict[str, Any]:
         "description": "Self-hosted real-time voice and text conversation server.",
         "links": {
             "docs": "/docs",
+            "redoc": "/redoc",
             "openapi": "/openapi.json",
             "health": "/health",
+            "live": "/health/live",
+            "ready": "/health/ready",
             "metrics": "/metrics",
             "metrics_json": "/api/v1/metrics",
             "status": "/api/v1/system/status",
@@ -113,8 +145,37 @@ async def openapi(request: Request) -> JSONResponse:
 
 
 @router.get("/docs", include_in_schema=False)
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="voxhub API")
+@router.get("/api/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI from the assets bundled with the package (no CDN: it works offline)."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title="voxhub API",
+        swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+    )
+
+
+@router.get("/redoc", include_in_schema=False)
+@router.get("/api/redoc", include_in_schema=False)
+async def redoc(request: Request) -> HTMLResponse:
+    """ReDoc from the bundled assets, without web fonts (it works offline)."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_redoc_html(
+        openapi_url=f"{root}/openapi.json",
+        title="voxhub API",
+        redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
+
+
+def mount_docs_assets(app: FastAPI) -> None:
+    """Serve the Swagger UI and ReDoc files that ship in the `fastapi-offline` package."""
+    folder = Path(str(resources.files("fastapi_offline") / "static"))
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=folder), name="docs-assets")
 
 
 def _version(package: str) -> str | None:

@@ -1,0 +1,133 @@
+"""Readiness: are the engines loaded, is the database reachable, can the LLM backend (or the offline agent) answer?"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from voxhub.engines.registry import STAGES
+
+if TYPE_CHECKING:
+    from voxhub.api.state import ServerState
+
+Status = Literal["healthy", "degraded", "unhealthy"]
+_LLM_PROBE_CACHE_SECS = 5.0  # /health is public: a burst of checks must not become a burst of probes
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing readiness depends on: `ok`, or why not."""
+
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """`healthy`; `degraded` (serving, with a reason: the LLM is down and the offline agent answers); or
+    `unhealthy` (cannot serve a turn)."""
+
+    status: Status
+    reasons: tuple[str, ...]
+    checks: dict[str, Check]
+
+    @property
+    def ready(self) -> bool:
+        return self.status != "unhealthy"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "ready": self.ready,
+            "reasons": list(self.reasons),
+            "checks": {name: check.to_dict() for name, check in self.checks.items()},
+        }
+
+
+@dataclass
+class HealthChecker:
+    """Runs the checks; the LLM probe's answer is kept a few seconds."""
+
+    _llm: tuple[float, Check] | None = field(default=None, repr=False)
+
+    async def readiness(self, state: ServerState) -> Readiness:
+        checks = {
+            "engines": _engines(state),
+            "database": await _database(state),
+            "llm": await self._llm_check(state),
+            "offline_fallback": _fallback(state),
+        }
+        failed = [name for name in ("engines", "database") if not checks[name].ok]
+        reasons = [checks[name].detail for name in failed]
+        if not checks["llm"].ok:
+            reasons.append(checks["llm"].detail)
+            if not checks["offline_fallback"].ok:
+                failed.append("llm")
+        if failed:
+            return Readiness("unhealthy", tuple(reasons), checks)
+        if reasons:  # the LLM is down but the offline agent answers
+            reasons.append("the offline agent answers commands it knows; other questions get an apology")
+            return Readiness("degraded", tuple(reasons), checks)
+        return Readiness("healthy", (), checks)
+
+    async def _llm_check(self, state: ServerState) -> Check:
+        now = time.monotonic()
+        if self._llm is not None and now - self._llm[0] < _LLM_PROBE_CACHE_SECS:
+            return self._llm[1]
+        check = await _llm(state)
+        self._llm = (now, check)
+        return check
+
+
+def _engines(state: ServerState) -> Check:
+    loaded = state.engines.loaded()
+    missing = [
+        f"{stage} ({state.engines.default_name(stage)})"
+        for stage in STAGES
+        if state.engines.default_name(stage) not in loaded.get(stage, {})
+    ]
+    if missing:
+        return Check(False, f"engines not loaded: {', '.join(missing)}")
+    return Check(True, "all configured engines are loaded")
+
+
+async def _database(state: ServerState) -> Check:
+    try:
+        await asyncio.wait_for(state.sessions.store.ping(), timeout=2.0)
+    except Exception as exc:  # any failure means sessions cannot be read or written
+        return Check(False, f"database unreachable: {str(exc) or type(exc).__name__}")
+    return Check(True, "database answers")
+
+
+async def _llm(state: ServerState) -> Check:
+    """An HTTP backend answers at all (any status: it is up); an in-process one is up once loaded."""
+    settings = state.engines.settings
+    name = state.engines.default_name("llm")
+    engine = dict(((stage, n), e) for stage, n, e in state.engines.items()).get(("llm", name))
+    if name == "openai" and settings.openai_base_url:
+        url = settings.openai_base_url
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    elif engine is not None and isinstance(getattr(engine, "base_url", None), str):
+        url, key = engine.base_url, getattr(engine, "api_key", None)
+    else:
+        return Check(engine is not None, f"LLM engine {name} runs in-process")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    timeout = httpx.Timeout(settings.openai_connect_timeout_secs)
+    try:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            await client.get(url.rstrip("/") + "/models", headers=headers)
+    except httpx.HTTPError as exc:
+        return Check(False, f"LLM backend {name} at {url} unreachable: {type(exc).__name__}")
+    return Check(True, f"LLM backend {name} answers")
+
+
+def _fallback(state: ServerState) -> Check:
+    armed = state.assistant is not None and state.assistant.offline is not None
+    return Check(armed, "offline agent armed" if armed else "no offline agent")
