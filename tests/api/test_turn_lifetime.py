@@ -26,7 +26,7 @@ async def test_deleting_the_session_during_a_turn_answers_410_at_once(serve: Ser
         turn = asyncio.create_task(
             server.client.post(f"/api/v1/sessions/{session}/text", json={"text": STORY})
         )
-        while server.state.sessions.connected_count == 0:  # the turn has begun
+        while server.state.sessions.connected_count == 0:  # noqa: ASYNC110 (the turn has begun)
             await asyncio.sleep(0.01)
 
         await server.client.delete(f"/api/v1/sessions/{session}")
