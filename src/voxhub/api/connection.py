@@ -148,14 +148,6 @@ class ClientConnection(ABC):
         await self.send_json(self.error_body(gone, None))
         await self.close(CLOSE_SESSION_GONE, "session deleted")
 
-    def rebind(self, session_id: str) -> None:
-        """The connection now belongs to another session (a rebuilt pipeline keeps its own)."""
-        sessions = self.state.sessions
-        if self.session_id is not None:
-            sessions.mark_connected(self.session_id, False)
-        self.session_id = session_id
-        sessions.mark_connected(session_id, True)
-
     async def _receive_loop(self) -> None:
         idle_secs = self.settings.connection_timeout_secs
         while True:

@@ -57,9 +57,6 @@ class VoiceSessionConnection(NativeConnection):
         self.binary_audio = False  # seed 002 receives speech as base64 `tts_chunk` messages
         self._final_sent: set[str] = set()  # turns whose llm2_final went out (a few recent ones)
 
-    def is_audio(self, message: dict[str, Any]) -> bool:
-        return message.get("type") == "audio_chunk"
-
     async def on_message(self, message: dict[str, Any]) -> None:
         if "data" not in message:
             # Seed 002 puts the fields beside `type`; the native protocol nests them under `data`.
