@@ -71,3 +71,16 @@ def test_an_unknown_engine_names_the_setting_and_the_choices() -> None:
 def test_the_configuration_document_lists_every_setting() -> None:
     document = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
     assert settings_markdown_table() in document, "regenerate with `make docs`"
+
+
+def test_the_log_level_may_be_written_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOXHUB_LOG_LEVEL", "info")
+
+    assert load_settings().log_level == "INFO"
+
+
+def test_a_wrong_value_of_a_setting_with_seed_names_names_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOXHUB_LOG_LEVEL", "chatty")
+
+    with pytest.raises(ConfigError, match=r"log_level \(VOXHUB_LOG_LEVEL\).*'CHATTY'"):
+        load_settings()

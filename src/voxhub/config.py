@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         validation_alias=_seed_alias("connection_timeout_secs", "CONNECTION_TIMEOUT"),
         description="A WebSocket silent this long (no message, no pong) is closed (plain `CONNECTION_TIMEOUT`).",
     )
+    connect_reservation_secs: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="How long a slot reserved by seed 001's `POST /connect` waits for its WebSocket.",
+    )
     ws_ping_interval_secs: float = Field(
         20.0,
         gt=0,
@@ -402,6 +408,11 @@ class Settings(BaseSettings):
             raise ValueError(f"model file not found: {value}")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("wake_words", "cors_origins", "autofunction_allowed_modules", mode="before")
     @classmethod
     def _split_wake_words(cls, value: Any) -> Any:
@@ -470,11 +481,20 @@ def _describe(exc: ValidationError) -> str:
         if not error["loc"]:  # a rule over several settings names them itself
             lines.append(str(error["msg"]).removeprefix("Value error, "))
             continue
-        field = str(error["loc"][0])
+        field = _field_named(str(error["loc"][0]))
         shown = error.get("input")
         got = "" if isinstance(shown, dict) or shown is None else f" (got {shown!r})"
         lines.append(f"{field} ({env_name(field)}): {error['msg']}{got}")
     return "invalid settings: " + "; ".join(lines)
+
+
+def _field_named(name: str) -> str:
+    """The setting a validation error is about, when pydantic names it by the variable that set it."""
+    for field_name, field in Settings.model_fields.items():
+        aliases = field.validation_alias
+        if isinstance(aliases, AliasChoices) and name in aliases.choices:
+            return field_name
+    return name
 
 
 def settings_markdown_table() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voxhub.api.errors import ServerBusy
-from voxhub.api.limits import TURN, WEBSOCKET, ConnectionTracker, RateLimiter
+from voxhub.api.limits import RESERVED, TURN, WEBSOCKET, ConnectionTracker, RateLimiter
 
 
 class FakeClock:
@@ -52,3 +52,31 @@ def test_a_full_tracker_refuses_with_capacity_details() -> None:
         pass
     assert refused.value.details["capacity_usage"] == "100.0%"
     assert (tracker.total, tracker.peak, tracker.rejected) == (3, 3, 1)
+
+
+def test_a_reservation_nobody_claims_gives_its_slot_back_when_the_lease_ends() -> None:
+    clock = FakeClock()
+    tracker = ConnectionTracker(1, clock=clock)
+    reservation = tracker.reserve(lease_secs=10.0)
+    assert reservation is not None
+    assert not tracker.try_acquire()
+
+    clock.now += 10.0
+
+    assert tracker.capacity()["active_connections"] == 0
+    assert not tracker.claim(reservation)
+    assert tracker.try_acquire()
+
+
+def test_a_claimed_reservation_becomes_the_connection_slot() -> None:
+    clock = FakeClock()
+    tracker = ConnectionTracker(1, clock=clock)
+    reservation = tracker.reserve(lease_secs=10.0)
+    assert reservation is not None
+
+    assert tracker.claim(reservation)
+    clock.now += 60.0
+
+    assert tracker.active == 1
+    assert tracker.active_by_kind == {RESERVED: 0, WEBSOCKET: 1}
+    assert tracker.reserve(lease_secs=10.0) is None

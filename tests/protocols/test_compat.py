@@ -92,6 +92,38 @@ async def test_seed_001_connect_is_refused_at_capacity(serve: ServeFactory) -> N
     assert reply.json()["status"] == "at_capacity"
 
 
+async def test_seed_001_load_test_sees_as_many_200s_as_there_are_slots(serve: ServeFactory) -> None:  # noqa: F811
+    async with serve(**QUICK, max_connections=3) as server:
+        replies = await asyncio.gather(*(server.client.post("/connect") for _ in range(5)))
+        health = (await server.client.get("/health")).json()
+
+    assert sorted(reply.status_code for reply in replies) == [200, 200, 200, 503, 503]
+    assert health["server_info"]["active_connections"] == 3
+
+
+async def test_seed_001_a_reserved_slot_is_taken_by_its_websocket_only(start: Start) -> None:
+    async with start(max_connections=1) as url, httpx.AsyncClient(base_url=url) as http:
+        reserved = (await http.post("/connect")).json()
+        async with websockets.connect(ws(url, f"/ws/flexible?{TEXT_ONLY}")) as stranger:
+            with pytest.raises(websockets.ConnectionClosed) as refused:
+                await stranger.recv()
+        async with websockets.connect(ws(url, f"{reserved['websocket']}&{TEXT_ONLY}")) as client:
+            started = (await until(client, "type", "session_started"))[-1]
+
+    assert refused.value.rcvd is not None
+    assert refused.value.rcvd.code == 1013
+    assert started["session_id"]
+
+
+async def test_seed_001_metrics_are_json_when_json_is_asked_for(client: httpx.AsyncClient) -> None:
+    asked = await client.get("/metrics", headers={"Accept": "application/json"})
+    scraped = await client.get("/metrics", headers={"Accept": "text/plain;version=0.0.4,*/*;q=0.1"})
+
+    assert set(asked.json()["connections"]) >= {"total", "active", "peak", "rejected", "capacity_used"}
+    assert asked.json()["performance"]["max_connections"] == 25
+    assert scraped.headers["content-type"].startswith("text/plain")
+
+
 async def test_seed_001_chat_text_answers_in_text(client: httpx.AsyncClient) -> None:
     reply = await client.post("/chat/text", json={"text": "What is the capital of France?"})
 
@@ -143,6 +175,20 @@ async def test_seed_003_pipeline_status_names_each_stage_engine(client: httpx.As
 
     assert body["pipeline_status"]["stt"]["status"] == "ready"
     assert body["pipeline_status"]["stt"]["engine"] == "whisper"
+
+
+async def test_seed_003_sessions_and_text_answers_carry_the_seeds_fields(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/api/v1/sessions")).json()
+    reply = (
+        await client.post(f"/api/v1/sessions/{created['session_id']}/text", json={"text": "Hello!"})
+    ).json()
+
+    assert created["status"] == "created"
+    assert created["message"]
+    assert created["session_id"] == created["id"]
+    assert reply["response"] == reply["text"] != ""
+    assert reply["message"]
+    assert reply["video_frames"] == []
 
 
 async def test_seed_003_session_socket_speaks_its_message_types(base_url: str) -> None:

@@ -261,7 +261,8 @@ async def serve_connection(
         await websocket.accept()
         await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
         return
-    if not state.connections.try_acquire():
+    reservation = websocket.query_params.get("reservation")  # from `POST /connect` (seed 001)
+    if not (reservation and state.connections.claim(reservation)) and not state.connections.try_acquire():
         capacity = state.connections.capacity()
         used = f"{capacity['active_connections']}/{capacity['max_connections']}"
         await websocket.accept()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from voxhub.api.errors import BodyTooLarge, ServerBusy, error_response
 
 WEBSOCKET: Final = "websocket"  # a live WebSocket connection
 TURN: Final = "turn"  # one HTTP request doing engine work (a one-shot or a conversation turn)
+RESERVED: Final = "reserved"  # a slot `POST /connect` holds for a WebSocket that has not arrived yet
 
 
 class ConnectionTracker:
@@ -29,9 +31,11 @@ class ConnectionTracker:
         self.active_by_kind: dict[str, int] = {}
         self._duration_sum: dict[str, float] = {}
         self._duration_count: dict[str, int] = {}
+        self._reservations: dict[str, float] = {}  # reservation id → when it lapses (clock time)
 
     def try_acquire(self, kind: str = WEBSOCKET) -> bool:
         """Take a slot, or count a rejection and return False when all are taken."""
+        self._lapse_reservations()
         if self.active >= self.max_connections:
             self.rejected += 1
             return False
@@ -63,6 +67,35 @@ class ConnectionTracker:
         finally:
             self.release(kind, duration_secs=self._clock() - started)
 
+    def reserve(self, lease_secs: float) -> str | None:
+        """Hold a slot for a client about to connect; its id, or None at capacity.
+
+        An unclaimed reservation gives its slot back after `lease_secs`, so a client that never comes
+        holds nothing for long.
+        """
+        if not self.try_acquire(RESERVED):
+            return None
+        reservation = secrets.token_urlsafe(16)
+        self._reservations[reservation] = self._clock() + lease_secs
+        return reservation
+
+    def claim(self, reservation: str, kind: str = WEBSOCKET) -> bool:
+        """Turn a live reservation into a `kind` slot; False when it is unknown or has lapsed."""
+        self._lapse_reservations()
+        if self._reservations.pop(reservation, None) is None:
+            return False
+        self.active_by_kind[RESERVED] -= 1
+        self.active_by_kind[kind] = self.active_by_kind.get(kind, 0) + 1
+        return True
+
+    def _lapse_reservations(self) -> None:
+        if not self._reservations:
+            return
+        now = self._clock()
+        for reservation in [key for key, until in self._reservations.items() if until <= now]:
+            del self._reservations[reservation]
+            self.release(RESERVED)
+
     def average_duration_secs(self, kind: str = WEBSOCKET) -> float:
         count = self._duration_count.get(kind, 0)
         return self._duration_sum.get(kind, 0.0) / count if count else 0.0
@@ -73,6 +106,7 @@ class ConnectionTracker:
 
     def capacity(self) -> dict[str, Any]:
         """Seed 001's capacity figures, for /health and 503 bodies."""
+        self._lapse_reservations()
         return {
             "active_connections": self.active,
             "max_connections": self.max_connections,

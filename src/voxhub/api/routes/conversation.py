@@ -81,6 +81,12 @@ class TurnResult(BaseModel):
         description="Mouth shapes timed to `audio_data` ({viseme, start_ms, duration_ms}) when the session's "
         "`avatar` option is on.",
     )
+    # Seed 003's names for the same answer (docs/compat.md): it reads `response`, `message` and `video_frames`.
+    response: str = Field(default="", description="The answer again, under seed 003's name.")
+    message: str = Field(default="Text processed", description="Seed 003's status line.")
+    video_frames: list[str] = Field(
+        default_factory=list, description="Seed 003's avatar video: voxhub renders none; see `visemes`."
+    )
 
 
 @router.post("/{session_id}/text", summary="Send text, get the answer (and its audio if the mode speaks)")
@@ -249,6 +255,7 @@ async def _turn(
         turn_id=collector.turn_id,
         transcript=collector.transcript,
         text=collector.text,
+        response=collector.text,
         errors=collector.errors,
         emotion=_last(collector.notices.get("emotion")),
         fallback=bool(collector.notices.get("fallback")),

@@ -47,12 +47,14 @@ class SessionCreate(SessionSettings):
 async def create_session(state: State, body: SessionCreate | None = None) -> dict[str, Any]:
     config = SessionConfig().updated(body.changes() if body else {})
     session = await state.sessions.create(config, body.session_id if body else None)
-    return session.to_dict()
+    # `session_id`, `status` and `message` are seed 003's shape, beside voxhub's own `id` (docs/compat.md).
+    return {**session.to_dict(), "session_id": session.id, "status": "created", "message": "Session created"}
 
 
 @router.get("/{session_id}", summary="A session and its configuration")
 async def get_session(session_id: str, state: State) -> dict[str, Any]:
-    return (await state.sessions.get(session_id)).to_dict()
+    session = await state.sessions.get(session_id)
+    return {**session.to_dict(), "session_id": session.id, "status": "active"}
 
 
 @router.patch("/{session_id}", summary="Change a session's configuration")

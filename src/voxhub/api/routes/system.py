@@ -99,9 +99,23 @@ async def info() -> dict[str, Any]:
     }
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def prometheus_metrics(state: State) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics; seed 001's JSON when asked for (`Accept: application/json` or `?format=json`)",
+    response_class=Response,
+)
+async def prometheus_metrics(request: Request, state: State) -> Response:
+    if _wants_json(request):
+        return JSONResponse(state.metrics.snapshot())
     return Response(state.metrics.prometheus_text(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _wants_json(request: Request) -> bool:
+    """JSON only when named: Prometheus asks for text formats and `*/*`, never for JSON."""
+    if request.query_params.get("format") == "json":
+        return True
+    accepted = [part.split(";")[0].strip() for part in request.headers.get("accept", "").split(",")]
+    return "application/json" in accepted
 
 
 @router.get("/api/v1/metrics", summary="Connections, session duration and latency percentiles as JSON")

@@ -37,12 +37,21 @@ _TRANSCRIPTION_MODE = {"voice_input": True, "text_input": False, "voice_output":
 # --- seed 001: voice agent server -----------------------------------------------------------------
 
 
-@router.post("/connect", summary="Seed 001: is there room for one more connection?")
+@router.post("/connect", summary="Seed 001: reserve a slot for the WebSocket you open next")
 async def connect(state: State) -> JSONResponse:
+    lease_secs = state.settings.connect_reservation_secs
+    reservation = state.connections.reserve(lease_secs)
     capacity = state.connections.capacity()
-    room = capacity["active_connections"] < capacity["max_connections"]
-    body = {"status": "ok" if room else "at_capacity", "websocket": "/ws/flexible", "server_info": capacity}
-    return JSONResponse(body, status_code=200 if room else 503)
+    if reservation is None:
+        body = {"status": "at_capacity", "websocket": "/ws/flexible", "server_info": capacity}
+        return JSONResponse(body, status_code=503)
+    body = {
+        "status": "ok",
+        "websocket": f"/ws/flexible?reservation={reservation}",
+        "reservation": {"id": reservation, "expires_in_secs": lease_secs},
+        "server_info": capacity,
+    }
+    return JSONResponse(body)
 
 
 class ChatText(BaseModel):
