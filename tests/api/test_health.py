@@ -69,3 +69,13 @@ async def test_an_engine_not_yet_loaded_is_not_ready(serve: ServeFactory) -> Non
         ready = await server.client.get("/health/ready")
     assert ready.status_code == 503
     assert "engines not loaded: llm (openai)" in ready.json()["reasons"]
+
+
+async def test_the_public_health_reasons_never_show_the_llm_backends_address(serve: ServeFactory) -> None:
+    url = _closed_port_url()
+    async with serve(llm_engine="openai", openai_base_url=url) as server:
+        await server.state.engines.get("llm")
+        health = (await server.client.get("/health")).text
+
+    assert "unreachable" in health
+    assert url.split("//")[1].split("/")[0] not in health

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 _LLM_PROBE_CACHE_SECS = 5.0  # /health is public: a burst of checks must not become a burst of probes
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,9 @@ async def _database(state: ServerState) -> Check:
     try:
         await asyncio.wait_for(state.sessions.store.ping(), timeout=2.0)
     except Exception as exc:  # any failure means sessions cannot be read or written
-        return Check(False, f"database unreachable: {str(exc) or type(exc).__name__}")
+        # /health is public: the reason names the failure, the log line (for the operator) its words.
+        logger.warning("health: database unreachable: %s", str(exc) or type(exc).__name__)
+        return Check(False, f"database unreachable: {type(exc).__name__}")
     return Check(True, "database answers")
 
 
@@ -124,7 +128,8 @@ async def _llm(state: ServerState) -> Check:
         async with httpx.AsyncClient(timeout=timeout) as client:
             await client.get(url.rstrip("/") + "/models", headers=headers)
     except httpx.HTTPError as exc:
-        return Check(False, f"LLM backend {name} at {url} unreachable: {type(exc).__name__}")
+        logger.warning("health: LLM backend %s at %s unreachable: %s", name, url, type(exc).__name__)
+        return Check(False, f"LLM backend {name} unreachable: {type(exc).__name__}")
     return Check(True, f"LLM backend {name} answers")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -18,6 +20,10 @@ if TYPE_CHECKING:
 # from picking up an unrelated OPENAI_API_KEY from the environment.
 _NO_KEY = "none"
 _MESSAGE_CHARS = 300
+_ADDRESS = re.compile(
+    r"\b(?:https?|wss?)://[^\s'\"<>]+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\blocalhost:\d+\b"
+)
+logger = logging.getLogger(__name__)
 
 
 def require_base_url(settings: Settings) -> str:
@@ -61,10 +67,21 @@ def make_client(
 
 @contextmanager
 def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator[None]:
-    """Turn what the SDK raises inside the block into EngineError naming `service`, with the key scrubbed."""
+    """Turn what the SDK raises inside the block into EngineError naming `service`, with the key scrubbed.
+
+    The error reaches clients, so it never names the service's address (a loopback port, a LAN host);
+    the log line for the operator does.
+    """
     try:
         yield
-    except openai.APIStatusError as exc:
+    except openai.OpenAIError as exc:
+        error = _engine_error(exc, service, api_key)
+        logger.warning("%s at %s failed: %s", service, base_url, error.message, extra={"error": error.code})
+        raise error from None
+
+
+def _engine_error(exc: openai.OpenAIError, service: str, api_key: str | None) -> EngineError:
+    if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         hint = ""
         if status in (401, 403):
@@ -74,23 +91,15 @@ def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator
         said = _message_of(exc)
         # The SDK's stand-in when the body has no message ("Error code: 404") repeats the status.
         said = "" if said.startswith("Error code:") else f": {_scrub(said, api_key)}"
-        raise EngineError(
-            f"{service} at {base_url} answered HTTP {status}{said}{hint}",
-            details={"service": service, "status": status},
-        ) from None
-    except openai.APITimeoutError:
-        raise EngineError(
-            f"{service} at {base_url} did not answer in time", details={"service": service}
-        ) from None
-    except openai.APIConnectionError as exc:
+        return EngineError(
+            f"{service} answered HTTP {status}{said}{hint}", details={"service": service, "status": status}
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return EngineError(f"{service} did not answer in time", details={"service": service})
+    if isinstance(exc, openai.APIConnectionError):
         cause = _scrub(str(exc.__cause__ or exc), api_key)
-        raise EngineError(
-            f"connection to {service} at {base_url} failed: {cause}", details={"service": service}
-        ) from None
-    except openai.OpenAIError as exc:
-        raise EngineError(
-            f"{service} at {base_url} failed: {_scrub(str(exc), api_key)}", details={"service": service}
-        ) from None
+        return EngineError(f"connection to {service} failed: {cause}", details={"service": service})
+    return EngineError(f"{service} failed: {_scrub(str(exc), api_key)}", details={"service": service})
 
 
 def _message_of(exc: openai.APIStatusError) -> str:
@@ -103,6 +112,7 @@ def _message_of(exc: openai.APIStatusError) -> str:
 
 
 def _scrub(text: str, api_key: str | None) -> str:
+    """The upstream's words without the key or any address they quote."""
     if api_key:
         text = text.replace(api_key, "***")
-    return text[:_MESSAGE_CHARS]
+    return _ADDRESS.sub("<address>", text)[:_MESSAGE_CHARS]
