@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from tests.api.conftest import ServeFactory, Server
 
 
@@ -79,3 +81,11 @@ async def test_the_public_health_reasons_never_show_the_llm_backends_address(ser
 
     assert "unreachable" in health
     assert url.split("//")[1].split("/")[0] not in health
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/ready"])
+async def test_a_head_probe_gets_the_status_without_a_body(server: Server, path: str) -> None:
+    probe = await server.client.head(path)
+
+    assert probe.status_code == 200
+    assert probe.content == b""

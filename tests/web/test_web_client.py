@@ -161,6 +161,15 @@ async def test_the_web_client_is_served_at_the_root_to_browsers_only(start: Star
     assert "javascript" in script.headers["content-type"]
 
 
+async def test_the_web_packages_python_source_is_not_served(start: Start) -> None:
+    async with start() as url, httpx.AsyncClient(base_url=url) as http:
+        source = await http.get("/web/__init__.py")
+        climbing = await http.get("/web/../__init__.py")
+
+    assert source.status_code == 404
+    assert climbing.status_code == 404
+
+
 @pytest.mark.slow
 async def test_behind_a_path_prefix_the_page_finds_its_files_the_api_and_the_socket(
     start_behind_prefix: Start,

@@ -11,7 +11,8 @@ from starlette.routing import Match, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-WEB_DIR = Path(__file__).resolve().parent
+# The page and its files only: the package's Python source beside them is not the public's to read.
+WEB_DIR = Path(__file__).resolve().parent / "static"
 
 
 def mount_web_client(app: FastAPI) -> None:

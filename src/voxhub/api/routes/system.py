@@ -74,6 +74,11 @@ async def ready(state: State) -> JSONResponse:
     return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
 
+# Load balancers and uptime checkers often probe with HEAD: the same status, no body (not in the schema twice).
+for _path, _endpoint in (("/health", health), ("/health/live", live), ("/health/ready", ready)):
+    public_router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)
+
+
 @router.get("/", summary="Server info and links")
 async def info() -> dict[str, Any]:
     return {
