@@ -169,6 +169,15 @@ class Settings(BaseSettings):
     control_messages_per_sec: float = Field(
         20.0, gt=0, description="JSON control messages one connection may send per second (bursts of 2x)."
     )
+    client_turns_per_minute: float = Field(
+        120.0,
+        ge=0,
+        description="HTTP turns (conversation, one-shot, `/v1`) one client address may start per minute; "
+        "over it, 429 with `Retry-After`. 0 turns the limit off.",
+    )
+    client_turn_burst: int = Field(
+        30, ge=1, description="Turns one client address may start at once before that rate applies."
+    )
     audio_realtime_factor: float = Field(
         4.0,
         gt=0,

@@ -15,8 +15,9 @@ from voxhub import __version__
 from voxhub.agent.assistant import Assistant
 from voxhub.api import websocket
 from voxhub.api.auth import require_auth
+from voxhub.api.clients import ClientWatch
 from voxhub.api.errors import CatchUnexpected, install_error_handlers
-from voxhub.api.limits import BodySizeLimit, ConnectionTracker
+from voxhub.api.limits import BodySizeLimit, ClientRates, ConnectionTracker
 from voxhub.api.logging import AccessLog
 from voxhub.api.metrics import Metrics
 from voxhub.api.routes import (
@@ -83,7 +84,10 @@ def create_app(
                     raise
             manager = SessionManager(store, settings)
             manager.checks = EngineChecks(pool)
-            tracker = ConnectionTracker(settings.max_connections)
+            rates = None
+            if settings.client_turns_per_minute > 0:
+                rates = ClientRates(settings.client_turns_per_minute, settings.client_turn_burst)
+            tracker = ConnectionTracker(settings.max_connections, client_rates=rates)
             metrics = Metrics(settings, tracker, lambda: manager.active_count)
             assistant = await Assistant.load(settings, store, lambda: pool.get("llm"))
             app.state.voxhub = ServerState(
@@ -123,7 +127,9 @@ def create_app(
         openapi_url=None,
     )
     install_error_handlers(app)
-    # Added innermost first: requests pass AccessLog, CORS, BodySizeLimit, CatchUnexpected, then the routes.
+    # Added innermost first: requests pass AccessLog, CORS, BodySizeLimit, CatchUnexpected, ClientWatch, then
+    # the routes.
+    app.add_middleware(ClientWatch)
     app.add_middleware(CatchUnexpected)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:

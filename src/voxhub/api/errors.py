@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -45,6 +46,17 @@ class ServerBusy(VoxhubError):
 
     code = "server_busy"
     status_code = 503
+
+
+class TooManyRequests(VoxhubError):
+    """One client asked for more turns than its budget; `Retry-After` says when the next one fits."""
+
+    code = "rate_limited"
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_secs: float) -> None:
+        super().__init__(message, details={"retry_after_secs": round(retry_after_secs, 3)})
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_secs)))}
 
 
 class BodyTooLarge(HTTPException):
@@ -91,7 +103,8 @@ def error_response(
 
 
 def voxhub_error_response(exc: VoxhubError) -> JSONResponse:
-    return error_response(exc.status_code, exc.code, exc.message, exc.details)
+    headers: dict[str, str] | None = getattr(exc, "headers", None)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _voxhub_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
@@ -11,7 +12,8 @@ from typing import Any, Final
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voxhub.api.errors import BodyTooLarge, ServerBusy, error_response
+from voxhub.api.clients import CLIENT_ADDRESS
+from voxhub.api.errors import BodyTooLarge, ServerBusy, TooManyRequests, error_response
 
 WEBSOCKET: Final = "websocket"  # a live WebSocket connection
 TURN: Final = "turn"  # one HTTP request doing engine work (a one-shot or a conversation turn)
@@ -21,9 +23,15 @@ RESERVED: Final = "reserved"  # a slot `POST /connect` holds for a WebSocket tha
 class ConnectionTracker:
     """Counts connections against `max_connections`; single event loop, so no lock is needed."""
 
-    def __init__(self, max_connections: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_connections: int,
+        clock: Callable[[], float] = time.monotonic,
+        client_rates: ClientRates | None = None,
+    ) -> None:
         self.max_connections = max_connections
         self._clock = clock
+        self.client_rates = client_rates  # turns one client address may start; None: no limit
         self.active = 0
         self.peak = 0
         self.total = 0
@@ -55,7 +63,19 @@ class ConnectionTracker:
 
     @contextmanager
     def slot(self, kind: str = WEBSOCKET) -> Iterator[None]:
-        """Hold a slot for the block and record its duration; raises ServerBusy (503) when none is free."""
+        """Hold a slot for the block and record its duration.
+
+        Raises TooManyRequests (429) when a turn is over its client's budget, ServerBusy (503) when no slot
+        is free.
+        """
+        client = CLIENT_ADDRESS.get()
+        if kind == TURN and self.client_rates is not None and client is not None:
+            wait_secs = self.client_rates.retry_after_secs(client)
+            if wait_secs is not None:
+                raise TooManyRequests(
+                    f"too many turns from {client}; try again in {wait_secs:.1f} s",
+                    retry_after_secs=wait_secs,
+                )
         if not self.try_acquire(kind):
             raise ServerBusy(
                 f"server at capacity: {self.active} of {self.max_connections} connections in use",
@@ -189,6 +209,10 @@ class RateLimiter:
         """Spend one token if there is one."""
         return self.spend(1.0)
 
+    def wait_secs(self, amount: float) -> float:
+        """Seconds until `amount` tokens are there (0 when they are now)."""
+        return max(0.0, amount - self._tokens) / self.rate_per_sec
+
     def spend(self, amount: float) -> bool:
         """Spend `amount` tokens if there are that many (a byte budget spends one per byte)."""
         now = self._clock()
@@ -198,3 +222,35 @@ class RateLimiter:
             self._tokens -= amount
             return True
         return False
+
+
+class ClientRates:
+    """A token bucket per client address, for the turns each may start; remembers `max_clients` at most.
+
+    A client forgotten to make room comes back with a full bucket: a loss of strictness, never of service.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 4096,
+    ) -> None:
+        self._rate_per_sec = per_minute / 60.0
+        self._burst = float(burst)
+        self._clock = clock
+        self._max_clients = max_clients
+        self._buckets: OrderedDict[str, RateLimiter] = OrderedDict()
+
+    def retry_after_secs(self, client: str) -> float | None:
+        """Spend one turn of `client`'s budget: None when it had one, else the seconds until it will."""
+        bucket = self._buckets.pop(client, None)
+        if bucket is None:
+            bucket = RateLimiter(self._rate_per_sec, self._burst, clock=self._clock)
+            if len(self._buckets) >= self._max_clients:
+                self._buckets.popitem(last=False)
+        self._buckets[client] = bucket
+        if bucket.allow():
+            return None
+        return bucket.wait_secs(1.0)
