@@ -148,12 +148,18 @@ def updated_config(config: RealtimeConfig, session: Mapping[str, Any]) -> Realti
     if "tool_choice" in session:
         names = {tool.name for tool in changes.get("tools", config.tools)}
         changes["tool_choice"] = _tool_choice(session["tool_choice"], names)
-    if isinstance(session.get("instructions"), str):
-        changes["instructions"] = session["instructions"]
-    voice = audio_out.get("voice", session.get("voice"))
-    if isinstance(voice, str):
-        changes["voice"] = voice
+    if "instructions" in session:
+        changes["instructions"] = _text(session["instructions"], "instructions")
+    if "voice" in audio_out or "voice" in session:
+        changes["voice"] = _text(audio_out.get("voice", session.get("voice")), "voice")
     return replace(config, **changes)
+
+
+def _text(value: Any, name: str) -> str | None:
+    """A string field, or null for the server's default; any other type is refused, never coerced."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidEvent(f"{name} must be a string, not {type(value).__name__}", details={"param": name})
+    return value
 
 
 def _object(value: Any, name: str) -> Mapping[str, Any]:
