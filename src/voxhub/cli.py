@@ -351,9 +351,11 @@ def serve(
     import uvicorn
 
     from voxhub.api.logging import configure_logging
-    from voxhub.server import create_app
+    from voxhub.api.slow_clients import raise_open_files_limit
+    from voxhub.server import create_app, server_options
 
     configure_logging(settings)
+    raise_open_files_limit()  # slow clients are cut off, but many fast ones still need descriptors
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings),
@@ -362,14 +364,7 @@ def serve(
             lifespan="on",
             log_config=None,  # keep voxhub's JSON log lines
             access_log=False,  # voxhub logs each request itself, with its duration
-            ws_ping_interval=settings.ws_ping_interval_secs,
-            ws_ping_timeout=settings.connection_timeout_secs,
-            # Above voxhub's own limit, so an oversized message gets an `error` event rather than a close;
-            # far larger ones are refused by the WebSocket layer before they are buffered.
-            ws_max_size=4 * settings.max_ws_message_bytes,
-            timeout_graceful_shutdown=10,
-            ssl_certfile=settings.ssl_certfile,
-            ssl_keyfile=settings.ssl_keyfile,
+            **server_options(settings),
         )
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; a requested stop exits 0.

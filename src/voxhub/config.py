@@ -166,6 +166,18 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="Largest HTTP request body.")
     max_ws_message_bytes: int = Field(1024 * 1024, ge=1024, description="Largest WebSocket message.")
+    http_read_timeout_secs: float = Field(
+        10.0,
+        gt=0,
+        description="A request's headers must arrive within this; a body must keep up "
+        "`http_min_body_bytes_per_sec` over each such window. Else 408 and the connection is closed.",
+    )
+    http_min_body_bytes_per_sec: float = Field(
+        1024.0, ge=0, description="Slowest request body accepted, in bytes per second (see above)."
+    )
+    max_connections_per_client: int = Field(
+        64, ge=1, description="Open HTTP and WebSocket connections one client address may hold; 429 beyond."
+    )
     control_messages_per_sec: float = Field(
         20.0, gt=0, description="JSON control messages one connection may send per second (bursts of 2x)."
     )

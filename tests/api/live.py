@@ -14,7 +14,7 @@ import websockets
 
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
-from voxhub.server import create_app
+from voxhub.server import create_app, server_options
 
 
 def free_port() -> int:
@@ -27,7 +27,7 @@ def free_port() -> int:
 async def live_server(settings: Settings, engines: EnginePool) -> AsyncIterator[str]:
     """Serve voxhub on a free loopback port; yields its base URL (http://127.0.0.1:PORT)."""
     app = create_app(settings, engines=engines)
-    async with serve_asgi(app, ws_max_size=4 * settings.max_ws_message_bytes) as url:
+    async with serve_asgi(app, **server_options(settings)) as url:
         yield url
 
 
