@@ -104,3 +104,10 @@ async def test_the_avatar_is_switched_on_over_rest(client: httpx.AsyncClient) ->
     assert (await client.get(f"/api/v1/sessions/{session_id}")).json()["config"]["avatar"] is True
     reset = await client.patch(f"/api/v1/sessions/{session_id}", json={"avatar": None})
     assert reset.json()["config"]["avatar"] is False
+
+
+async def test_avatar_must_be_true_or_false_not_a_number(client: httpx.AsyncClient) -> None:
+    refused = await client.post("/api/v1/sessions", json={"avatar": 0})
+
+    assert refused.status_code == 422
+    assert refused.json()["details"]["errors"][0]["loc"][-1] == "avatar"

@@ -43,6 +43,31 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
 
 
+async def test_openapi_documents_each_operations_errors_in_voxhubs_shape(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    turn = spec["paths"]["/api/v1/sessions/{session_id}/text"]["post"]["responses"]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+    assert {"400", "404", "413", "422", "429", "503"} <= set(turn)
+    assert turn["422"]["content"] == error
+    assert set(spec["components"]["schemas"]["Error"]["properties"]) == {
+        "error",
+        "message",
+        "details",
+        "status_code",
+        "timestamp",
+    }
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+async def test_openapi_says_the_streamed_speech_route_answers_wav(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+
+    assert list(spec["paths"]["/stream-text-to-speech"]["post"]["responses"]["200"]["content"]) == [
+        "audio/wav"
+    ]
+
+
 async def test_docs_pages_load_their_scripts_from_this_server(client: httpx.AsyncClient) -> None:
     for page, script in (
         ("/docs", "swagger-ui-bundle.js"),

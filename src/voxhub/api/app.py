@@ -20,6 +20,7 @@ from voxhub.api.errors import CatchUnexpected, install_error_handlers
 from voxhub.api.limits import BodySizeLimit, ClientRates, ConnectionTracker
 from voxhub.api.logging import AccessLog
 from voxhub.api.metrics import Metrics
+from voxhub.api.openapi import document_errors
 from voxhub.api.routes import (
     autofunctions,
     conversation,
@@ -127,6 +128,7 @@ def create_app(
         openapi_url=None,
     )
     install_error_handlers(app)
+    document_errors(app)
     # Added innermost first: requests pass AccessLog, CORS, BodySizeLimit, CatchUnexpected, ClientWatch, then
     # the routes.
     app.add_middleware(ClientWatch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from voxhub.api.state import State
 from voxhub.sessions.models import SessionConfig
@@ -31,7 +31,9 @@ class SessionSettings(BaseModel):
         examples=[{"voice_input": False, "text_input": True, "voice_output": False, "text_output": True}],
     )
     user_id: str | None = None
-    avatar: bool | None = Field(default=None, description="Send `viseme` events (and `visemes` in answers).")
+    avatar: StrictBool | None = Field(
+        default=None, description="Send `viseme` events (and `visemes` in answers); true or false, not 0/1."
+    )
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"session_id"})

@@ -248,7 +248,12 @@ class Interact(BaseModel):
     session_id: str | None = None
 
 
-@router.post("/stream-text-to-speech", summary="Seed 002: speak a text, WAV streamed as it is synthesized")
+@router.post(
+    "/stream-text-to-speech",
+    summary="Seed 002: speak a text, WAV streamed as it is synthesized",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"audio/wav": {}}, "description": "The speech, a WAV file as it is made"}},
+)
 async def stream_text_to_speech(body: TextToSpeech, state: State) -> StreamingResponse:
     request = openai_audio.SpeechRequest(input=body.text, voice=body.voice_name, response_format="wav")
     return await openai_audio.speech(request, state)
