@@ -27,7 +27,7 @@ import uvicorn
 from voxhub.api.logging import configure_logging
 from voxhub.config import Settings, load_settings
 from voxhub.engines.pool import EnginePool
-from voxhub.server import create_app
+from voxhub.server import create_app, server_options
 
 now = time.monotonic
 
@@ -71,10 +71,8 @@ def uvicorn_server(settings: Settings, engines: EnginePool | None, port: int) ->
             lifespan="on",
             log_config=None,
             access_log=False,
-            ws_ping_interval=settings.ws_ping_interval_secs,
-            ws_ping_timeout=settings.connection_timeout_secs,
-            ws_max_size=4 * settings.max_ws_message_bytes,
             backlog=4096,
+            **server_options(settings),
         )
     )
 
@@ -100,6 +98,10 @@ async def serve_in_process(settings: Settings, engines: EnginePool) -> AsyncIter
 
 
 def _server_main(overrides: dict[str, Any], config: Path | None, port: int, pipe: Connection) -> None:
+    if overrides.pop("trace_allocations", False):
+        import tracemalloc
+
+        tracemalloc.start(8)
     asyncio.run(_serve(overrides, config, port, pipe))
 
 
@@ -122,10 +124,28 @@ async def _serve(overrides: dict[str, Any], config: Path | None, port: int, pipe
             pipe.send("ok")
         elif command == "calls":
             pipe.send(clock.snapshot())
+        elif command == "allocations":  # what grew since the last ask (needs tracemalloc, churn.py --trace)
+            pipe.send(_allocation_growth())
     server.should_exit = True
     await serving
     await pool.aclose()
     pipe.send("stopped")
+
+
+_last_snapshot: Any = None
+
+
+def _allocation_growth(top: int = 15) -> list[str]:
+    """The lines whose live allocations grew most since the previous call (tracemalloc must be on)."""
+    import tracemalloc
+
+    global _last_snapshot
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    previous, _last_snapshot = _last_snapshot, snapshot
+    if previous is None:
+        return []
+    return [str(stat) for stat in snapshot.compare_to(previous, "lineno")[:top]]
 
 
 class ServerProcess:
@@ -171,6 +191,12 @@ class ServerProcess:
     def cpu_secs(self) -> float:
         times = self._ps.cpu_times()
         return float(times.user + times.system)
+
+    async def allocation_growth(self) -> list[str]:
+        return list(await self._ask("allocations"))
+
+    def open_files(self) -> int:
+        return int(self._ps.num_fds())
 
     async def engine_calls(self) -> list[dict[str, Any]]:
         return list(await self._ask("calls"))
