@@ -8,11 +8,13 @@ import contextlib
 from pathlib import Path
 
 import httpx
+from wyoming.audio import AudioStart
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
 from wyoming.info import Describe
 from wyoming.ping import Ping
 from wyoming.tts import Synthesize
+from wyoming.wake import Detect
 
 from tests.api.sockets import TEXT_ONLY, connect
 from tests.protocols.wyoming.conftest import Voxhub, read_until, serve_wyoming
@@ -134,3 +136,22 @@ async def test_wyoming_work_while_every_slot_is_taken_gets_server_busy(
 
     assert refusal is not None
     assert Error.from_event(refusal).code == "server_busy"
+
+
+async def test_a_failed_wyoming_request_gives_its_slot_back_and_the_connection_keeps_working(
+    tmp_path: Path, models_dir: Path, engine_pool: EnginePool
+) -> None:
+    async with (
+        serve_wyoming(tmp_path / "data", models_dir, engine_pool, max_connections=1) as voxhub,
+        voxhub.client() as wyoming,
+    ):
+        await wyoming.write_event(Detect(names=["no_such_word"]).event())
+        await wyoming.write_event(AudioStart(16000, 2, 1).event())
+        failed = (await read_until(wyoming, "error"))[-1]
+        await wyoming.write_event(Ping().event())
+        await read_until(wyoming, "pong")
+        async with connect(voxhub.http_url, TEXT_ONLY) as socket:
+            await socket.send("ping")
+            await socket.until("pong")
+
+    assert Error.from_event(failed).code == "invalid_input"
