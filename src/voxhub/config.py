@@ -225,6 +225,21 @@ class Settings(BaseSettings):
     wyoming_zeroconf: bool = Field(
         False, description="Advertise the Wyoming server as `_wyoming._tcp.local.`."
     )
+    wyoming_allow_remote: bool = Field(
+        False,
+        description="With `auth_token` set, still serve Wyoming (which has no token) on a non-loopback "
+        "`wyoming_host`; off, Wyoming then listens on 127.0.0.1 only.",
+    )
+    wyoming_idle_timeout_secs: float = Field(
+        60.0,
+        gt=0,
+        description="A Wyoming connection that sends no event (or reads none of ours) this long is closed.",
+    )
+    wyoming_max_connections_per_client: int = Field(
+        16,
+        ge=1,
+        description="Open Wyoming connections one client address may hold, over all Wyoming ports.",
+    )
     database_url: str | None = Field(
         None, description="Where sessions and history live; empty means SQLite at `<data_dir>/voxhub.db`."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 from wyoming.asr import Transcript
@@ -12,8 +13,9 @@ from wyoming.handle import Handled, NotHandled
 
 from voxhub.errors import InputError, VoxhubError
 from voxhub.pipeline.frames import ErrorFrame, Frame, ResponseFrame
+from voxhub.protocols.wyoming.access import SESSION_PREFIX, ConversationRefused, own_session_id
 from voxhub.sessions.live import open_conversation
-from voxhub.sessions.manager import Session
+from voxhub.sessions.manager import Session, SessionExists, SessionNotFound
 from voxhub.sessions.models import Mode, SessionConfig
 
 if TYPE_CHECKING:
@@ -43,11 +45,19 @@ class _Answer:
 
 
 async def handle_transcript(state: ServerState, transcript: Transcript) -> Event:
-    """Run the turn on the session named by `context.conversation_id` (a new one if none or unknown)."""
+    """Run the turn on the session named by `context.conversation_id` (a new one if none or unknown).
+
+    With `auth_token` set only a session begun over Wyoming may be used (see `access`): naming another
+    raises ConversationRefused, which the connection answers with an `error` event.
+    """
     context = transcript.context if isinstance(transcript.context, dict) else {}
     conversation_id = context.get("conversation_id")
+    named = conversation_id if isinstance(conversation_id, str) else None
     try:
-        session = await _session(state, conversation_id if isinstance(conversation_id, str) else None)
+        if state.settings.auth_token is not None:
+            session = await _wyoming_session(state, named)
+        else:
+            session = await _session(state, named)
         reply_context = {**context, "conversation_id": session.id}
         answer = _Answer()
         conversation = await open_conversation(
@@ -66,6 +76,8 @@ async def handle_transcript(state: ServerState, transcript: Transcript) -> Event
             await asyncio.wait_for(answer.done.wait(), TURN_TIMEOUT_SECS)
         finally:
             await conversation.close()
+    except ConversationRefused:
+        raise
     except (VoxhubError, TimeoutError) as exc:
         message = exc.message if isinstance(exc, VoxhubError) else "the answer took too long"
         logger.warning("wyoming handle failed", extra={"error": message})
@@ -81,3 +93,34 @@ async def _session(state: ServerState, conversation_id: str | None) -> Session:
     except InputError:
         # An id voxhub cannot use as a session id: a new session, whose id the answer's context carries.
         return await state.sessions.get_or_create(None, _TEXT_SESSION)
+
+
+async def _wyoming_session(state: ServerState, conversation_id: str | None) -> Session:
+    """Under auth: the conversation's own `wyoming-` session, never one of the authenticated API's."""
+    sessions = state.sessions
+    if conversation_id is None:
+        return await sessions.create(_TEXT_SESSION, SESSION_PREFIX + uuid.uuid4().hex)
+    own = own_session_id(conversation_id)
+    try:
+        return await sessions.get(own)
+    except SessionNotFound:
+        pass
+    if own != conversation_id:
+        try:
+            await sessions.get(conversation_id)
+        except SessionNotFound:
+            pass
+        else:
+            raise ConversationRefused(
+                f"conversation_id {conversation_id!r} names a session of the authenticated API; Wyoming has "
+                f"no token, so it may only continue conversations begun over Wyoming (ids starting with "
+                f"{SESSION_PREFIX!r})",
+                details={"conversation_id": conversation_id},
+            )
+    try:
+        return await sessions.create(_TEXT_SESSION, own)
+    except SessionExists:
+        return await sessions.get(own)  # created by a concurrent turn
+    except InputError:
+        # An id voxhub cannot use as a session id: a new session, whose id the answer's context carries.
+        return await sessions.create(_TEXT_SESSION, SESSION_PREFIX + uuid.uuid4().hex)

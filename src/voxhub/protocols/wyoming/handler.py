@@ -1,26 +1,34 @@
-"""One Wyoming connection: events in, replies out; a bad frame or failed request gets `error` and a close."""
+"""One Wyoming connection: events in, replies out.
+
+A bad event or a failed request gets an `error` event and the connection goes on; only a frame whose end
+cannot be found, a busy server, or a client idle past `wyoming_idle_timeout_secs` (silent, or not reading
+what it asked for) ends it. A shared server slot is held only while work runs (see `admission`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk
 from wyoming.error import Error
-from wyoming.event import Event, Eventable
+from wyoming.event import Event
 from wyoming.info import Describe
 from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart
 from wyoming.wake import Detect
 
+from voxhub.api.errors import ServerBusy
 from voxhub.errors import VoxhubError
 from voxhub.language import language_code
+from voxhub.protocols.wyoming.admission import ClientLimit, TooManyConnections, WorkSlot
 from voxhub.protocols.wyoming.asr import Transcription
 from voxhub.protocols.wyoming.audio import AudioFormat, AudioInput
+from voxhub.protocols.wyoming.events import checked, parse
 from voxhub.protocols.wyoming.framing import FrameError, read_frame
 from voxhub.protocols.wyoming.handle import handle_transcript
 from voxhub.protocols.wyoming.info import describe
@@ -31,12 +39,20 @@ if TYPE_CHECKING:
     from voxhub.api.state import ServerState
 
 logger = logging.getLogger(__name__)
-E = TypeVar("E", bound=Eventable)
-CONNECTION_KIND = "wyoming"
 SUPPORTED = (
     "describe, ping, transcribe, detect, audio-start, audio-chunk, audio-stop, synthesize, "
     "synthesize-start, synthesize-chunk, synthesize-stop, transcript"
 )
+
+
+class IdleTimeout(VoxhubError):
+    """The client sent nothing for `wyoming_idle_timeout_secs`."""
+
+    code = "idle_timeout"
+
+
+class ClientStalled(ConnectionError):
+    """The client stopped reading: a reply could not be written within the idle timeout."""
 
 
 class Connection(AsyncEventHandler):
@@ -48,10 +64,14 @@ class Connection(AsyncEventHandler):
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         running: set[asyncio.Task[None]],
+        clients: ClientLimit,
     ) -> None:
         super().__init__(reader, writer)
         self._state = state
         self._running = running  # the server's live connections, ended at shutdown before engines close
+        self._clients = clients
+        self._slot = WorkSlot(state.connections)
+        self._idle_secs = state.settings.wyoming_idle_timeout_secs
         self._transcribe: Transcribe | None = None
         self._detect: Detect | None = None
         self._input: AudioInput | None = None
@@ -59,71 +79,112 @@ class Connection(AsyncEventHandler):
         self._streaming: StreamingSpeech | None = None
 
     async def run(self) -> None:
-        """Serve until the client closes, a request fails or the server stops; then close the socket."""
+        """Serve until the client closes, a fatal error or the server stops; then close the socket."""
         task = asyncio.current_task()
         assert task is not None  # the server runs each connection in its own task
         self._running.add(task)
-        tracker = self._state.connections
+        peer = self.writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
         try:
-            if tracker.try_acquire(CONNECTION_KIND):
-                try:
-                    await self._serve()
-                finally:
-                    tracker.release(CONNECTION_KIND)
-            else:
-                busy = f"server at capacity ({tracker.max_connections} connections)"
-                await self._fail(Error(busy, "server_busy"))
+            try:
+                self._clients.open(address)
+            except TooManyConnections as exc:
+                logger.warning("wyoming connection refused", extra={"error": exc.code, "reason": exc.message})
+                await self._fail(Error(exc.message, exc.code))
+                return
+            try:
+                await self._serve()
+            finally:
+                self._clients.close(address)
         finally:
             await self.disconnect()
+            self._slot.give_back_all()
             self._running.discard(task)
 
     async def _serve(self) -> None:
-        """Read strictly (see `framing`): a malformed frame is answered with `error`, never taken for EOF."""
         try:
-            while True:
-                event = await read_frame(self.reader, max_payload_bytes=self._state.settings.max_audio_bytes)
-                if event is None or not await self.handle_event(event):
-                    break
-        except VoxhubError as exc:
-            logger.warning("wyoming request rejected", extra={"error": exc.code, "reason": exc.message})
-            await self._fail(Error(exc.message, exc.code))
+            while await self._next():
+                pass
         except ConnectionError:
-            pass  # the client went away
+            pass  # the client went away, or stopped reading
         except Exception:
             logger.exception("wyoming connection failed")
             await self._fail(Error("internal server error", "internal_error"))
 
-    async def disconnect(self) -> None:
+    async def _next(self) -> bool:
+        """Read one event strictly (see `framing`) and answer it; False when the connection must close."""
+        try:
+            event = await self._read()
+            return event is not None and await self.handle_event(checked(event))
+        except VoxhubError as exc:
+            logger.warning("wyoming request rejected", extra={"error": exc.code, "reason": exc.message})
+            await self._fail(Error(exc.message, exc.code))
+            if isinstance(exc, ServerBusy | IdleTimeout) or getattr(exc, "fatal", False):
+                return False
+            if not isinstance(exc, FrameError):
+                await self._reset()  # the request failed: whatever it had begun is dropped
+            return True
+
+    async def _read(self) -> Event | None:
+        try:
+            async with asyncio.timeout(self._idle_secs):
+                return await read_frame(self.reader, max_payload_bytes=self._state.settings.max_audio_bytes)
+        except TimeoutError:
+            raise IdleTimeout(
+                f"no event for {self._idle_secs:g} s (wyoming_idle_timeout_secs); closing",
+                details={"idle_timeout_secs": self._idle_secs},
+            ) from None
+
+    async def write_event(self, event: Event) -> None:
+        """Write one event; a client that reads none of it within the idle timeout is let go."""
+        try:
+            async with asyncio.timeout(self._idle_secs):
+                await super().write_event(event)
+        except TimeoutError:
+            raise ClientStalled(f"the client read nothing for {self._idle_secs:g} s") from None
+
+    async def _reset(self) -> None:
+        """Drop the request in progress and the slot it held."""
         if isinstance(self._listening, Transcription):
             await self._listening.cancel()
-        self._listening = None
+        self._listening = self._input = self._streaming = None
+        self._transcribe = self._detect = None
+        self._slot.give_back("listening")
+        self._slot.give_back("speaking")
+
+    async def disconnect(self) -> None:
+        await self._reset()
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
 
     async def handle_event(self, event: Event) -> bool:
+        """Answer one event whose data `checked` has validated."""
         kind = event.type
         if kind == "describe":
-            _parse(Describe, event)
+            parse(Describe, event)
             await self.write_event((await describe(self._state)).event())
         elif kind == "ping":
-            await self.write_event(Pong(text=_parse(Ping, event).text).event())
+            await self.write_event(Pong(text=parse(Ping, event).text).event())
         elif kind == "transcribe":
-            self._transcribe, self._detect = _parse(Transcribe, event), None
+            self._transcribe, self._detect = parse(Transcribe, event), None
         elif kind == "detect":
-            self._detect, self._transcribe = _parse(Detect, event), None
+            self._detect, self._transcribe = parse(Detect, event), None
         elif kind == "audio-start":
             AudioFormat.of(event.data)
             await self._end_listening(answer=False)
             await self._begin_listening()
         elif kind == "audio-chunk":
-            await self._audio(_parse(AudioChunk, event))
+            await self._audio(parse(AudioChunk, event))
         elif kind == "audio-stop":
             await self._end_listening(answer=True)
         elif kind in ("synthesize", "synthesize-start", "synthesize-chunk", "synthesize-stop"):
             await self._speak(event)
         elif kind == "transcript":
-            await self.write_event(await handle_transcript(self._state, _parse(Transcript, event)))
+            transcript = parse(Transcript, event)
+            with self._slot.holding("turn"):
+                reply = await handle_transcript(self._state, transcript)
+            await self.write_event(reply)
         else:
             raise FrameError(
                 f"unknown or unsupported event type {kind!r}; this server handles: {SUPPORTED}",
@@ -131,10 +192,11 @@ class Connection(AsyncEventHandler):
             )
         return True
 
-    # asr and wake: one audio stream per request
+    # asr and wake: one audio stream per request, holding a slot from its start to its answer
 
     async def _begin_listening(self) -> None:
         state = self._state
+        self._slot.take("listening")
         self._input = AudioInput()
         if self._detect is not None:
             engine = await state.engines.get("wake")
@@ -169,43 +231,44 @@ class Connection(AsyncEventHandler):
         assert self._input is not None
         assert self._listening is not None
         listening, self._listening = self._listening, None
-        rest = self._input.flush()
-        if isinstance(listening, Transcription):
-            listening.push(rest)
-        else:
-            await listening.push(rest)
-        await listening.finish()
+        try:
+            rest = self._input.flush()
+            if isinstance(listening, Transcription):
+                listening.push(rest)
+            else:
+                await listening.push(rest)
+            await listening.finish()
+        except BaseException:
+            if isinstance(listening, Transcription):
+                await listening.cancel()
+            raise
+        finally:
+            self._slot.give_back("listening")
 
-    # tts
+    # tts: a slot for each `synthesize`, or from `synthesize-start` to `synthesize-stop`
 
     async def _speak(self, event: Event) -> None:
         tts = await self._state.engines.get("tts")
         if event.type == "synthesize":
             if self._streaming is None:  # inside a stream it repeats the whole text for older servers
-                request = _parse(Synthesize, event)
-                await Speech(tts, self.write_event, request.voice).say(request.text)
+                request = parse(Synthesize, event)
+                with self._slot.holding("speaking"):
+                    await Speech(tts, self.write_event, request.voice).say(request.text)
         elif event.type == "synthesize-start":
-            self._streaming = StreamingSpeech(
-                Speech(tts, self.write_event, _parse(SynthesizeStart, event).voice)
-            )
+            voice = parse(SynthesizeStart, event).voice
+            self._slot.take("speaking")
+            self._streaming = StreamingSpeech(Speech(tts, self.write_event, voice))
         elif self._streaming is None:
             raise FrameError(f"{event.type} without synthesize-start")
         elif event.type == "synthesize-chunk":
-            await self._streaming.add(_parse(SynthesizeChunk, event).text)
+            await self._streaming.add(parse(SynthesizeChunk, event).text)
         else:
             streaming, self._streaming = self._streaming, None
-            await streaming.stop(self.write_event)
+            try:
+                await streaming.stop(self.write_event)
+            finally:
+                self._slot.give_back("speaking")
 
     async def _fail(self, error: Error) -> None:
         with contextlib.suppress(ConnectionError):
             await self.write_event(error.event())
-
-
-def _parse(kind: type[E], event: Event) -> E:
-    """The typed event, or FrameError when its data lacks a field or has the wrong shape."""
-    try:
-        parsed = kind.from_event(event)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FrameError(f"malformed {event.type} event: {exc!r}", details={"type": event.type}) from None
-    assert isinstance(parsed, kind)
-    return parsed

@@ -2,7 +2,8 @@
 
 Everything is offered on `wyoming_port`; `wyoming_stt_port`, `wyoming_tts_port` and `wyoming_wake_port`
 add a listener each that describes only that service, as the separate Whisper, Piper and openWakeWord
-add-ons do (Home Assistant then adds one Wyoming entry per service).
+add-ons do (Home Assistant then adds one Wyoming entry per service). With `auth_token` set, every listener
+binds loopback unless `wyoming_allow_remote` is on (see `access`); the start-up log says which and why.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from wyoming.server import AsyncTcpServer
 
 from voxhub.config import env_name
 from voxhub.errors import ConfigError
+from voxhub.protocols.wyoming.access import listen_address
+from voxhub.protocols.wyoming.admission import ClientLimit
 from voxhub.protocols.wyoming.discovery import advertise
 from voxhub.protocols.wyoming.handler import Connection
 from voxhub.protocols.wyoming.info import describe
@@ -55,7 +58,11 @@ async def start(state: ServerState) -> Callable[[], Awaitable[None]]:
     settings = state.settings
     if not settings.wyoming_enabled:
         return _nothing_to_stop
-    host = settings.wyoming_host or settings.host
+    address = listen_address(settings, settings.wyoming_port)
+    host = address.host
+    if address.warning is not None:
+        logger.warning(address.warning, extra={"host": host, "port": settings.wyoming_port})
+    clients = ClientLimit(settings.wyoming_max_connections_per_client)
     tasks: set[asyncio.Task[None]] = set()
     servers: list[AsyncTcpServer] = []
     listeners: list[tuple[str, int, Service | None]] = [("wyoming_port", settings.wyoming_port, None)]
@@ -65,7 +72,7 @@ async def start(state: ServerState) -> Callable[[], Awaitable[None]]:
             listeners.append((name, extra, only))
     try:
         for setting, port, service in listeners:
-            servers.append(await _listen(state, host, port, setting, service, tasks))
+            servers.append(await _listen(state, host, port, setting, service, (tasks, clients)))
     except ConfigError:
         for server in servers:
             await server.stop()
@@ -91,12 +98,14 @@ async def _listen(
     port: int,
     setting: str,
     service: Service | None,
-    tasks: set[asyncio.Task[None]],
+    shared: tuple[set[asyncio.Task[None]], ClientLimit],
 ) -> AsyncTcpServer:
+    tasks, clients = shared
+
     def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Connection:
         if service is None:
-            return Connection(state, reader, writer, tasks)
-        one = _OneService(state, reader, writer, tasks)
+            return Connection(state, reader, writer, tasks, clients)
+        one = _OneService(state, reader, writer, tasks, clients)
         one.service = service
         return one
 
