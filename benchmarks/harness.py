@@ -140,6 +140,8 @@ def _allocation_growth(top: int = 15) -> list[str]:
     import tracemalloc
 
     global _last_snapshot
+    if not tracemalloc.is_tracing():
+        return []
     gc.collect()
     snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
     previous, _last_snapshot = _last_snapshot, snapshot

@@ -89,3 +89,18 @@ async def test_a_head_probe_gets_the_status_without_a_body(server: Server, path:
 
     assert probe.status_code == 200
     assert probe.content == b""
+
+
+async def test_a_mistyped_variable_is_warned_about_when_the_server_starts(
+    serve: ServeFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("VOXHUB_MAX_CONECTIONS", "5")
+
+    async with serve():
+        pass
+
+    assert any(
+        "VOXHUB_MAX_CONECTIONS" in record.getMessage() and "VOXHUB_MAX_CONNECTIONS" in record.getMessage()
+        for record in caplog.records
+        if record.levelname == "WARNING"
+    )

@@ -32,7 +32,7 @@ from voxhub.api.routes import (
     system,
 )
 from voxhub.api.state import ServerState
-from voxhub.config import Settings
+from voxhub.config import Settings, environment_warnings
 from voxhub.engines.pool import EnginePool
 from voxhub.errors import ConfigError, VoxhubError
 from voxhub.sessions.checks import EngineChecks
@@ -71,6 +71,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for warning in environment_warnings():  # variables voxhub will not read: said, never ignored
+            logger.warning(warning)
         path = database_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         store = await SessionStore.open(path)
