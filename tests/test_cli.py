@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.speech import padded, piper_speech
-from voxhub import __version__
+from voxhub import __version__, console
 from voxhub.audio import encode_audio
 from voxhub.cli import app
 
@@ -84,6 +85,38 @@ def test_models_list_shows_what_is_installed_and_where(models_dir: Path) -> None
     assert result.exit_code == 0, result.output
     assert "smollm2" in result.stdout
     assert "whisper-tiny.en" in result.stdout
+
+
+def test_models_list_fits_80_columns_with_whole_names(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console.stdout, "width", 80)
+    result = runner.invoke(app, ["models", "list"])
+
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "whisper-base-part1" in result.stdout
+    assert "whisper-base-part2" in result.stdout
+
+
+def test_models_list_as_json_has_every_field_for_scripts(models_dir: Path) -> None:
+    result = runner.invoke(app, ["models", "list", "--json"])
+    rows = json.loads(result.stdout)
+
+    assert {"smollm2", "whisper-tiny.en"} <= {row["name"] for row in rows}
+    assert set(rows[0]) == {"name", "kind", "package", "installed", "location", "description"}
+
+
+@pytest.mark.slow
+def test_engines_fit_80_columns_and_json_keeps_each_reason_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console.stdout, "width", 80)
+    table = runner.invoke(app, ["engines"])
+    rows = json.loads(runner.invoke(app, ["engines", "--json"]).stdout)
+
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    assert len(table.stdout.splitlines()) < 45  # no reason wraps over a screenful
+    piper = next(row for row in rows if row["engine"] == "piper")
+    assert piper["ready"] is False
+    assert "VOXHUB_TTS_PIPER_MODEL" in piper["reason"]
 
 
 @pytest.mark.slow

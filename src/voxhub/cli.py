@@ -17,7 +17,16 @@ from rich.table import Table
 from voxhub import __version__
 from voxhub.audio import OUTPUT_FORMATS, PcmAudio, decode_audio, encode_audio, resample
 from voxhub.config import Settings, load_settings
-from voxhub.console import byte_progress, engine_progress, stderr, stdout
+from voxhub.console import (
+    EngineRow,
+    as_json,
+    byte_progress,
+    engine_progress,
+    engine_table,
+    model_table,
+    stderr,
+    stdout,
+)
 from voxhub.deploy.certs import check_tls
 from voxhub.deploy.commands import cert, service_app
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
@@ -101,43 +110,48 @@ def version() -> None:
 
 
 @app.command()
-def engines(config: ConfigOption = None) -> None:
+def engines(
+    config: ConfigOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON, with every reason whole.")] = False,
+) -> None:
     """List every engine: whether it loads here, its model, languages and load time."""
     settings = _settings(config)
-    table = Table("stage", "engine", "status", "model", "languages / words", "rate", "load")
-    _run(_fill_engine_table(settings, table))
-    stdout.print(table)
-    stdout.print("[dim]* = the configured engine for its stage[/]")
+    rows = _run(_engine_rows(settings))
+    if json_output:
+        print(as_json(rows))
+        return
+    stdout.print(engine_table(rows))
+    stdout.print("[dim]* = the configured engine for its stage; --json for the full reasons[/]")
 
 
-async def _fill_engine_table(settings: Settings, table: Table) -> None:
+async def _engine_rows(settings: Settings) -> list[EngineRow]:
+    rows = []
     with engine_progress() as progress:
         for stage in STAGES:
             for name in ENGINES[stage]:
-                chosen = "*" if getattr(settings, setting_for(stage)) == name else ""
+                chosen = getattr(settings, setting_for(stage)) == name
                 progress(stage, name, False)
                 started = time.perf_counter()
                 try:
                     engine = await load_engine(stage, name, settings)
                 except VoxhubError as exc:
                     progress(stage, name, True)
-                    table.add_row(stage, name + chosen, "[yellow]unavailable[/]", exc.message, "", "", "")
+                    rows.append(EngineRow(stage, name, chosen, False, reason=exc.message))
                     continue
-                load_secs = time.perf_counter() - started
+                load_secs = round(time.perf_counter() - started, 3)
                 progress(stage, name, True)
-                table.add_row(
-                    stage, name + chosen, "[green]ready[/]", *_describe(engine), f"{load_secs:.2f} s"
-                )
+                rows.append(EngineRow(stage, name, chosen, True, *_describe(engine), load_secs=load_secs))
                 await engine.aclose()
+    return rows
 
 
 def _describe(engine: Any) -> tuple[str, str, str]:
     capabilities = engine.capabilities
     listed = list(getattr(capabilities, "wake_words", None) or getattr(capabilities, "languages", None) or [])
     if not listed:
-        shown = "any"
+        shown = "any language"
     elif len(listed) > 8:
-        shown = f"{len(listed)}: {', '.join(listed[:6])}, …"
+        shown = f"{len(listed)} languages: {', '.join(listed[:6])}, …"
     else:
         shown = ", ".join(listed)
     rates = getattr(capabilities, "sample_rates_hz", None) or (getattr(capabilities, "sample_rate_hz", 0),)
@@ -394,11 +408,15 @@ def models_install(
 
 
 @models_app.command("list")
-def models_list(config: ConfigOption = None) -> None:
+def models_list(
+    config: ConfigOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")] = False,
+) -> None:
     """Show every model voxhub knows, whether it is installed, and where."""
     settings = _settings(config)
-    table = Table("model", "kind", "package", "installed", "where", "what")
-    for row in list_models(settings.models_root):
-        mark = "[green]yes[/]" if row.installed else "[yellow]no[/]"
-        table.add_row(row.name, row.kind, row.package, mark, row.location, row.description)
-    stdout.print(table)
+    rows = list_models(settings.models_root)
+    if json_output:
+        print(as_json(rows))
+        return
+    stdout.print(f"[dim]installed models live in {settings.models_root}[/]", highlight=False)
+    stdout.print(model_table(rows, settings.models_root))

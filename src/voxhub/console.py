@@ -1,9 +1,14 @@
-"""Rich output for the CLI: progress bars for model work and engine loading, and error printing."""
+"""Rich output for the CLI: progress bars for model work and engine loading, and tables that fit 80 columns."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -16,10 +21,11 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.table import Table
 
 from voxhub.engines.loader import LoadProgress
 from voxhub.engines.registry import Stage
-from voxhub.models.store import ProgressCallback
+from voxhub.models.store import ModelStatus, ProgressCallback
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -63,3 +69,65 @@ def engine_progress() -> Iterator[LoadProgress]:
                 progress.update(tasks[key], completed=1, description=f"{stage} engine [bold]{name}[/] ready")
 
         yield report
+
+
+# -- tables that fit 80 columns ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRow:
+    """One line of `voxhub engines` (and one object of `--json`)."""
+
+    stage: str
+    engine: str
+    configured: bool
+    ready: bool
+    model: str = ""
+    languages: str = ""
+    rate: str = ""
+    load_secs: float | None = None
+    reason: str = ""  # why it cannot load here, in full
+
+
+def engine_table(rows: list[EngineRow]) -> Table:
+    """Stage and engine, status with load time, then one wrapped details cell: fits 80 columns."""
+    table = Table("stage", "engine", "status", "details", expand=False, pad_edge=False)
+    table.columns[0].no_wrap = table.columns[1].no_wrap = table.columns[2].no_wrap = True
+    for row in rows:
+        name = row.engine + ("*" if row.configured else "")
+        if row.ready:
+            status = (
+                f"[green]ready[/] {row.load_secs:.1f} s" if row.load_secs is not None else "[green]ready[/]"
+            )
+            details = " · ".join(part for part in (row.model, row.languages, row.rate) if part)
+        else:
+            status, details = "[yellow]unavailable[/]", f"[dim]{_first_sentence(row.reason)}[/]"
+        table.add_row(row.stage, name, status, details)
+    return table
+
+
+def model_table(rows: list[ModelStatus], root: Path) -> Table:
+    """Name, installed, and what it is with its package and place (relative to `root`) beneath."""
+    table = Table("model", "installed", "what · package · where", expand=False, pad_edge=False)
+    table.columns[0].no_wrap = True
+    table.columns[2].overflow = "fold"  # a long path breaks anywhere rather than losing its end
+    for row in rows:
+        where = row.location
+        with suppress(ValueError):
+            where = str(Path(row.location).relative_to(root))
+        if "/site-packages/" in where:  # a bundled model: its package's folder says enough
+            where = "site-packages/" + where.split("/site-packages/", 1)[1]
+        mark = "[green]yes[/]" if row.installed else "[yellow]no[/]"
+        table.add_row(row.name, mark, f"{row.description}\n[dim]{row.package} · {where}[/]")
+    return table
+
+
+def as_json(rows: list[Any]) -> str:
+    """Rows (dataclasses) as a JSON array, for scripts."""
+    return json.dumps([asdict(row) for row in rows], indent=2)
+
+
+def _first_sentence(text: str, limit: int = 90) -> str:
+    """Enough of a reason to act on; `--json` has it whole."""
+    cut = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0].rstrip(";:")
+    return cut if len(cut) <= limit else cut[: limit - 1] + "…"
