@@ -55,7 +55,11 @@ def _decode_with_av(data: bytes, max_secs: float | None) -> PcmAudio:
             if not container.streams.audio:
                 raise AudioError("no audio stream in the file")
             stream = container.streams.audio[0]
-            rate = min(int(stream.rate or stream.codec_context.sample_rate), MAX_DECODED_RATE_HZ)
+            if stream.codec_context is None:  # FFmpeg has no decoder for it
+                raise AudioError("unsupported audio codec: FFmpeg cannot decode it")
+            rate = min(int(stream.codec_context.sample_rate), MAX_DECODED_RATE_HZ)
+            if rate <= 0:
+                raise AudioError("corrupt audio: the file states no sample rate")
             max_bytes = math.inf
             if max_secs is not None:
                 declared = _declared_secs(container, stream, data)

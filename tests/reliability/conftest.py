@@ -1,0 +1,3 @@
+"""The API fixtures (`serve`, `start`) for the reliability stories."""
+
+from tests.api.conftest import serve, start  # noqa: F401
