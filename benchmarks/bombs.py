@@ -1,6 +1,7 @@
 """The server's peak memory while it is sent decompression bombs: an hour of silence as FLAC, Ogg/Opus, MP3.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bombs.py [--secs 3600] [--timeout 600] [--config voxhub.yaml]
+    PYTHONPATH=src .venv/bin/python benchmarks/bombs.py [--secs 3600] [--timeout 600] [--streamed]
+                                                        [--config voxhub.yaml]
 
 For each bomb (made with the ffmpeg command line; a few hundred KB to a few MB) a fresh server child is
 started (all engines loaded, as `voxhub serve` does, Wyoming off), its resident memory is read, the file is
@@ -32,11 +33,16 @@ BOMBS = (
 MIB = 1024 * 1024
 
 
-def make_bomb(secs: float, codec: tuple[str, ...], path: Path) -> bytes:
+def make_bomb(secs: float, codec: tuple[str, ...], path: Path, *, streamed: bool) -> bytes:
+    """`secs` of silence in `path`; `streamed` writes it through a pipe, so its header cannot state its length."""
     program = shutil.which("ffmpeg")
     assert program, "ffmpeg is not installed"
-    source = ["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(secs)]
-    subprocess.run([program, "-v", "error", "-nostdin", *source, *codec, "-y", str(path)], check=True)
+    command = [program, "-v", "error", "-nostdin", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono"]
+    command += ["-t", str(secs), *codec]
+    if streamed:
+        path.write_bytes(subprocess.run([*command, "-"], check=True, capture_output=True).stdout)
+    else:
+        subprocess.run([*command, "-y", str(path)], check=True)
     return path.read_bytes()
 
 
@@ -86,12 +92,15 @@ async def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="Longest wait for an answer, in seconds."
     )
+    parser.add_argument(
+        "--streamed", action="store_true", help="Bombs written through a pipe: no length stated."
+    )
     parser.add_argument("--config", type=Path, default=None)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, filename, codec in BOMBS:
-            data = make_bomb(args.secs, codec, Path(tmp) / filename)
+            data = make_bomb(args.secs, codec, Path(tmp) / filename, streamed=args.streamed)
             rows.append(await measure(Path(tmp) / name, args.config, name, data, args.timeout))
             print(" | ".join(rows[-1]), flush=True)
     print()
