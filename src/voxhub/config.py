@@ -400,6 +400,14 @@ class Settings(BaseSettings):
 
     # limits
     max_audio_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest audio payload accepted.")
+    max_audio_secs: float = Field(
+        600.0,
+        gt=0,
+        le=86_400,
+        description="Longest audio file accepted, in decoded seconds; a longer upload is refused with 413, "
+        "from its declared length or as soon as decoding passes the limit (a small compressed file can hold "
+        "hours of audio).",
+    )
 
     # AutoFunction: tools the assistant writes for itself, run in a sandbox
     autofunction_allowed_modules: Annotated[list[str], NoDecode] = Field(

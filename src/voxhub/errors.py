@@ -62,6 +62,12 @@ class PayloadTooLargeError(InputError):
     status_code = 413
 
 
+class AudioTooLongError(PayloadTooLargeError):
+    """Audio decodes to more than its configured length (a small file of silence can hold hours)."""
+
+    code = "audio_too_long"
+
+
 class EngineError(VoxhubError):
     """An engine failed while working (a remote service is down, a model raised)."""
 

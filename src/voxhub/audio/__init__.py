@@ -8,10 +8,10 @@ from voxhub.audio.codecs import (
     OUTPUT_FORMATS,
     AudioEncoder,
     OutputFormat,
-    decode_audio,
     encode_audio,
     peak_dbfs,
 )
+from voxhub.audio.decode import decode_audio
 from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import StreamResampler, resample
 from voxhub.audio.wav import decode_wav, encode_wav

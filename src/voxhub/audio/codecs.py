@@ -1,4 +1,4 @@
-"""Decode any common audio file to PcmAudio, and encode PcmAudio as wav, pcm, mp3, opus or flac."""
+"""Encode PcmAudio as wav, pcm, mp3, opus or flac, whole or as a stream (decoding is in `decode`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import resample
-from voxhub.audio.wav import decode_wav, encode_wav, looks_like_wav, wav_header
+from voxhub.audio.wav import encode_wav, wav_header
 from voxhub.errors import AudioError
 
 OutputFormat = Literal["wav", "pcm", "mp3", "opus", "flac"]
@@ -28,37 +28,6 @@ _CONTAINERS: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "opus": ("ogg", "libopus", (8000, 12000, 16000, 24000, 48000)),
     "flac": ("flac", "flac", ()),
 }
-
-
-def decode_audio(data: bytes) -> PcmAudio:
-    """Decode WAV, mp3, ogg/opus, webm, flac (anything FFmpeg reads) to mono s16le at the file's rate."""
-    if not data:
-        raise AudioError("audio is empty")
-    audio = decode_wav(data) if looks_like_wav(data) else _decode_with_av(data)
-    if audio.sample_count == 0:
-        raise AudioError("audio is empty: the file holds no samples")
-    return audio
-
-
-def _decode_with_av(data: bytes) -> PcmAudio:
-    chunks: list[bytes] = []
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.audio:
-                raise AudioError("no audio stream in the file")
-            stream = container.streams.audio[0]
-            rate = stream.rate or stream.codec_context.sample_rate
-            converter = av.AudioResampler(format="s16", layout="mono", rate=rate)
-            for frame in container.decode(stream):
-                for converted in converter.resample(frame):
-                    chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
-            for converted in converter.resample(None):
-                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
-    except AudioError:
-        raise
-    except (av.FFmpegError, ValueError, IndexError, OSError) as exc:
-        raise AudioError(f"unsupported or corrupt audio: {exc}") from None
-    return PcmAudio(b"".join(chunks), int(rate))
 
 
 class _WriteOnlySink:

@@ -1,4 +1,7 @@
-"""RIFF/WAVE reading (PCM 8/16/24/32-bit and float, any rate, any channels) and 16-bit writing."""
+"""RIFF/WAVE reading (PCM 8/16/24/32-bit and float, any rate, any channels) and 16-bit writing.
+
+Other encodings (mu-law, A-law, ADPCM, ...) raise `UnsupportedWavEncoding`; `decode_audio` hands those to FFmpeg.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,30 @@ import wave
 import numpy as np
 import numpy.typing as npt
 
+from voxhub.audio.limits import audio_too_long
 from voxhub.audio.pcm import PcmAudio, mix_to_mono
 from voxhub.errors import AudioError
 
 _PCM = 1
 _FLOAT = 3
 _EXTENSIBLE = 0xFFFE
+# (format tag, bits per sample) this reader converts itself
+_READABLE = frozenset({(_PCM, 8), (_PCM, 16), (_PCM, 24), (_PCM, 32), (_FLOAT, 32), (_FLOAT, 64)})
+
+
+class UnsupportedWavEncoding(AudioError):
+    """A well-formed WAV in an encoding this reader does not know (its format tag is in `details`)."""
 
 
 def looks_like_wav(data: bytes) -> bool:
     return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
 
 
-def decode_wav(data: bytes) -> PcmAudio:
-    """Decode a WAV file to mono s16le at its own rate, or raise AudioError saying what is wrong."""
+def decode_wav(data: bytes, *, max_secs: float | None = None) -> PcmAudio:
+    """Decode a WAV file to mono s16le at its own rate, or raise AudioError saying what is wrong.
+
+    A file longer than `max_secs` is refused (AudioTooLongError) before its samples are converted.
+    """
     if not looks_like_wav(data):
         raise AudioError("not a WAV file: missing RIFF/WAVE header")
     fmt: tuple[int, int, int, int] | None = None
@@ -42,6 +55,14 @@ def decode_wav(data: bytes) -> PcmAudio:
     if payload is None:
         raise AudioError("corrupt WAV file: no 'data' chunk")
     tag, channels, rate, bits = fmt
+    if (tag, bits) not in _READABLE:
+        raise UnsupportedWavEncoding(
+            f"unsupported WAV encoding (format tag {tag}, {bits} bits); use PCM or float",
+            details={"format_tag": tag, "bits": bits},
+        )
+    frames = len(payload) // (channels * bits // 8)
+    if max_secs is not None and frames > max_secs * rate:
+        raise audio_too_long(max_secs, declared_secs=frames / rate)
     samples = _to_float(payload, tag, bits, channels)
     return PcmAudio.from_float32(mix_to_mono(samples, channels), rate)
 
@@ -61,10 +82,8 @@ def _to_float(payload: bytes, tag: int, bits: int, channels: int) -> npt.NDArray
     width = bits // 8
     usable = len(payload) - len(payload) % (width * channels or 1)
     raw = payload[:usable]
-    if tag == _FLOAT and bits in (32, 64):
+    if tag == _FLOAT:
         return np.frombuffer(raw, dtype="<f4" if bits == 32 else "<f8").astype(np.float32)
-    if tag != _PCM:
-        raise AudioError(f"unsupported WAV encoding (format tag {tag}); use PCM or float")
     if bits == 8:
         return (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     if bits == 16:
@@ -74,9 +93,7 @@ def _to_float(payload: bytes, tag: int, bits: int, channels: int) -> npt.NDArray
         values = triplets[:, 0] | (triplets[:, 1] << 8) | (triplets[:, 2] << 16)
         values = np.where(values >= 1 << 23, values - (1 << 24), values)
         return values.astype(np.float32) / float(1 << 23)
-    if bits == 32:
-        return np.frombuffer(raw, dtype="<i4").astype(np.float32) / float(1 << 31)
-    raise AudioError(f"unsupported WAV sample width: {bits} bits")
+    return np.frombuffer(raw, dtype="<i4").astype(np.float32) / float(1 << 31)
 
 
 def encode_wav(audio: PcmAudio) -> bytes:

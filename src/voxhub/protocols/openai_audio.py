@@ -78,7 +78,7 @@ async def transcriptions(
             f"audio file is over the limit of {limit} bytes", details={"limit_bytes": limit}
         )
     with state.connections.slot(TURN):
-        audio = await asyncio.to_thread(decode_audio, data)
+        audio = await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
         engine = await state.engines.get("stt", _engine_name("stt", model))
         transcript = await engine.transcribe(audio, language=language or None, prompt=prompt or None)
     return _transcript_response(transcript, response_format)

@@ -157,7 +157,7 @@ async def _read_utterance(request: Request, state: ServerState) -> tuple[PcmAudi
         if len(data) > limit:
             raise AudioError(f"audio is {len(data)} bytes; the limit is {limit}")
         output = form.get("audio_format", "wav")
-        return decode_audio(data), str(output)
+        return await _decoded(data, state), str(output)
     try:
         body = AudioTurn.model_validate_json(await request.body())
     except ValueError as exc:
@@ -169,7 +169,12 @@ async def _read_utterance(request: Request, state: ServerState) -> tuple[PcmAudi
         if len(data) % 2:
             raise AudioError("raw PCM must be whole 16-bit samples (an even number of bytes)")
         return PcmAudio(data, body.sample_rate), body.audio_format
-    return decode_audio(data), body.audio_format
+    return await _decoded(data, state), body.audio_format
+
+
+async def _decoded(data: bytes, state: ServerState) -> PcmAudio:
+    """The uploaded file decoded off the event loop, held to `max_audio_secs`."""
+    return await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
 
 
 class _TurnCollector:

@@ -98,7 +98,7 @@ async def transcribe(request: Request, state: State) -> dict[str, Any]:
     name = _engine_name("stt", options.engine)
     with state.connections.slot(TURN):
         started = time.perf_counter()
-        audio = await _decode(data, options)
+        audio = await _decode(data, options, settings.max_audio_secs)
         engine = await state.engines.get("stt", name)
         transcript = await engine.transcribe(audio, language=options.language)
     return {
@@ -180,12 +180,12 @@ def _validated(model: type[M], data: bytes | dict[str, str]) -> M:
         ) from None
 
 
-async def _decode(data: bytes, options: TranscribeOptions) -> PcmAudio:
+async def _decode(data: bytes, options: TranscribeOptions, max_secs: float) -> PcmAudio:
     if options.format == "pcm":
         if len(data) % 2:
             raise AudioError("raw PCM must be 16-bit samples: the byte count is odd")
         return PcmAudio(data, options.sample_rate)
-    return await asyncio.to_thread(decode_audio, data)
+    return await asyncio.to_thread(decode_audio, data, max_secs=max_secs)
 
 
 def _engine_name(stage: Stage, name: str | None) -> str | None:

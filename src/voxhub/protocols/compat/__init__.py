@@ -305,7 +305,7 @@ async def _transcribe_bytes(
         if raw_rate_hz is not None:
             audio = PcmAudio(data, raw_rate_hz)
         else:
-            audio = await asyncio.to_thread(decode_audio, data)
+            audio = await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
         engine = await state.engines.get("stt")
         transcript = await engine.transcribe(audio, language=language)
     return transcript.text, transcript.language

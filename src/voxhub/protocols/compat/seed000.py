@@ -122,7 +122,7 @@ async def speech_process(body: Request000, state: State) -> dict[str, Any]:
     if not body.audio_data:
         raise InputError("send the speech as base64 `audio_data`", details={"param": "audio_data"})
     data = decode_base64_audio(body.audio_data, max_bytes=state.settings.max_audio_bytes)
-    audio = await asyncio.to_thread(decode_audio, data)
+    audio = await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
     session_id = await _session_for(state, body, _SPEECH)
     session = await state.sessions.get(session_id)
     result = await conversation.run_audio_turn(state, session, audio, body.audio_format)
