@@ -10,8 +10,8 @@ words and time to the first sentence (what speech waits for), p50 and p95. `--sh
 from __future__ import annotations
 
 import argparse
-import re
 import asyncio
+import re
 import statistics
 import time
 from collections.abc import Mapping

@@ -90,6 +90,7 @@ class OpenAiLlm:
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
             context_tokens=settings.llm_context_tokens,
+            repetition_guard=settings.openai_repetition_guard,
         )
 
     async def warm_up(self) -> None:
