@@ -14,11 +14,11 @@ JOKE_LOOP = (
 CONTINENTS_LOOP = "There are 7,987,987,987,987,987,987,987,987,987,987,987,987,987,987,987,987,987,987"
 DIALOGUE_LOOP = (
     'A: "What\'s the most important thing you can do?"\n\n'
-    'A: "I\'m not sure I\'d say that, but I\'d say it\'s a lie."\n\n'
-    'A: "I\'m not sure I would say that, but I would say it\'s true."\n\n'
-    'A: "I\'m not sure I\'d answer that question, but I\'d answer it for you."\n\n'
-    'A: "I\'m not sure I\'d give that answer, but I\'d give it to you."\n\n'
-    'A: "I\'m not sure I\'d tell that answer to you, but I\'d tell it to you."'
+    "A: \"I'm not sure I'd say that, but I'd say it's a lie.\"\n\n"
+    "A: \"I'm not sure I would say that, but I would say it's true.\"\n\n"
+    "A: \"I'm not sure I'd answer that question, but I'd answer it for you.\"\n\n"
+    "A: \"I'm not sure I'd give that answer, but I'd give it to you.\"\n\n"
+    "A: \"I'm not sure I'd tell that answer to you, but I'd tell it to you.\""
 )
 HOW_TO = (
     "To boil an egg, put the egg in a pot and cover it with cold water. Bring the water to a boil, then "
