@@ -2,9 +2,10 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/answers.py [--only facts] [--show]
 
-For each decoding set: how many answers looped (found by the repetition guard: cut live when the guard is
-on, found afterwards in the raw text when it is off), how many ran to the 256-token cap, answer length in
-words and time to the first sentence (what speech waits for), p50 and p95. `--show` prints every answer.
+For each decoding set: runaways (answers that loop and run on to the 256-token cap: most of a minute of
+speech), how many answers looped at all (by the repetition guard's rules: cut live when the guard is on,
+found afterwards in the streamed words when it is off), how many reached the cap, answer length in words
+and time to the first sentence (what speech waits for), p50 and p95. `--show` prints every answer.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ async def main(groups: list[str], names: list[str], show: bool) -> None:
     system = shipped_personas()["assistant"].system_prompt()
     prompts = [prompt for group in groups for prompt in PROMPTS[group]]
     print(f"{len(prompts)} prompts ({', '.join(groups)}), max_tokens {MAX_TOKENS}, temperature 0\n")
-    print("| decoding | loops | at the cap | words p50 | words p95 | first sentence p50 | p95 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| decoding | runaways | loops | at the cap | words p50 | words p95 | first sentence p50 | p95 |")
+    print("|---|---|---|---|---|---|---|---|")
     try:
         for name in names:
             sampling, guarded = DECODINGS[name]
@@ -147,8 +148,9 @@ async def main(groups: list[str], names: list[str], show: bool) -> None:
             first = p50_p95([a.first_sentence_secs for a in answers])
             looped = sum(a.looped for a in answers)
             capped = sum(a.finish_reason == "length" for a in answers)
+            runaways = sum(a.finish_reason == "length" and a.looped for a in answers)
             print(
-                f"| {name} | {looped} | {capped} | {words[0]:.0f} | {words[1]:.0f} "
+                f"| {name} | {runaways} | {looped} | {capped} | {words[0]:.0f} | {words[1]:.0f} "
                 f"| {first[0]:.2f} s | {first[1]:.2f} s |",
                 flush=True,
             )
