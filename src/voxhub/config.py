@@ -368,6 +368,11 @@ class Settings(BaseSettings):
         gt=0.0,
         description="Connect timeout for OpenAI-compatible services: past it a turn is answered offline.",
     )
+    openai_repetition_guard: bool = Field(
+        False,
+        description="Cut an `openai` LLM answer that starts repeating itself, as `local` always does (for small"
+        " models behind Ollama or llama.cpp); it ends with finish reason `length`.",
+    )
 
     # Home Assistant (device tools and the offline agent)
     homeassistant_url: str | None = Field(

@@ -2,7 +2,8 @@
 
 It stands in for OpenAI (or Ollama, vLLM...) so the `openai` engines can be driven over real HTTP through
 the real SDK. Replies are scripted and deterministic; it records what it received, can require a key (401)
-and can be told to fail (500). It never stands in for a local model: those are tested for real.
+and can be told to fail (500). It never stands in for a local model's answers: those are tested for real
+(its `/props` only lets a test read what the `local` engine would send llama.cpp).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class DoubleState:
     verbose_json: bool = True
     api_key: str | None = None  # set: requests without `Authorization: Bearer <api_key>` get 401
     fail_status: int | None = None  # set: every request gets this status
+    usage: tuple[int, int] | None = None  # set: the (prompt, completion) tokens it reports, else counted
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
     transcriptions: list[Upload] = field(default_factory=list)
     speech_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -102,13 +104,26 @@ def _words(text: str) -> list[str]:
     return [parts[0]] + [f" {part}" for part in parts[1:]] if text else []
 
 
-def _usage(body: dict[str, Any], pieces: int) -> dict[str, int]:
+def _usage(state: DoubleState, body: dict[str, Any], pieces: int) -> dict[str, int]:
     prompt = sum(len(str(message.get("content") or "").split()) for message in body["messages"])
+    prompt, pieces = state.usage or (prompt, pieces)
     return {"prompt_tokens": prompt, "completion_tokens": pieces, "total_tokens": prompt + pieces}
 
 
-def _chat_events(body: dict[str, Any], text: str, call: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _capped(body: dict[str, Any], text: str) -> tuple[str, bool]:
+    """`text` within the request's `max_tokens` (a word is a token here), and whether it was cut."""
+    cap = body.get("max_completion_tokens") or body.get("max_tokens")
+    pieces = _words(text)
+    if cap is None or len(pieces) <= cap:
+        return text, False
+    return "".join(pieces[:cap]), True
+
+
+def _chat_events(
+    state: DoubleState, body: dict[str, Any], text: str, call: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     base = {"id": "chatcmpl-double", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
+    text, cut = _capped(body, text)
     deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
     deltas += [{"content": piece} for piece in _words(text)]
     if call:
@@ -119,10 +134,10 @@ def _chat_events(body: dict[str, Any], text: str, call: dict[str, Any] | None) -
         )
         deltas.append({"tool_calls": [{"index": 0, "function": {"arguments": call["arguments"][half:]}}]})
     events = [{**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]} for delta in deltas]
-    finish = "tool_calls" if call else "stop"
+    finish = "tool_calls" if call else "length" if cut else "stop"
     events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if (body.get("stream_options") or {}).get("include_usage"):
-        events.append({**base, "choices": [], "usage": _usage(body, len(deltas) - 1)})
+        events.append({**base, "choices": [], "usage": _usage(state, body, len(deltas) - 1)})
     return events
 
 
@@ -172,10 +187,11 @@ def build_app(double: OpenAiDouble) -> FastAPI:
         body = await request.json()
         double.state.chat_requests.append(body)
         text, call = _completion_text(double.state, body)
-        events = _chat_events(body, text, call)
+        events = _chat_events(double.state, body, text, call)
         if body.get("stream"):
             lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
             return StreamingResponse(iter(lines), media_type="text/event-stream")
+        text, cut = _capped(body, text)
         message: dict[str, Any] = {"role": "assistant", "content": text or None}
         if call:
             message["tool_calls"] = [
@@ -185,17 +201,23 @@ def build_app(double: OpenAiDouble) -> FastAPI:
                     "function": {"name": call["name"], "arguments": call["arguments"]},
                 }
             ]
-        choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if call else "stop"}
+        finish = "tool_calls" if call else "length" if cut else "stop"
+        choice = {"index": 0, "message": message, "finish_reason": finish}
         return JSONResponse(
             {
                 "id": "chatcmpl-double",
                 "object": "chat.completion",
                 "created": 0,
                 "model": body["model"],
-                "usage": _usage(body, len(_words(text))),
+                "usage": _usage(double.state, body, len(_words(text))),
                 "choices": [choice],
             }
         )
+
+    @app.get("/props")
+    async def props() -> Response:
+        """llama.cpp's server properties, so the `local` engine can be pointed at the double."""
+        return JSONResponse({"chat_template_caps": {"supports_tools": False, "supports_tool_calls": False}})
 
     @app.post("/v1/audio/transcriptions")
     async def transcriptions(request: Request) -> Response:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Self
 
 from voxhub.agent.brain import Brain, BrainOptions, ToolBox
 from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, ToolCall, ToolSpec
+from voxhub.engines.llm.metered import MeteredLlm
 from voxhub.errors import ConfigError
 from voxhub.pipeline.reply import ReplyOptions, ReplyRequest, ReplyText, ReplyToolCalls
 
@@ -25,7 +26,8 @@ class ServerToolsLlm:
         self.llm = llm
         self.name = llm.name
         self.capabilities = llm.capabilities
-        self._brain = Brain(llm, BrainOptions(max_tool_calls=max_tool_calls), tools=tools)
+        self._options = BrainOptions(max_tool_calls=max_tool_calls)
+        self._tools = tools
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -51,12 +53,16 @@ class ServerToolsLlm:
             tool_choice=tool_choice,
         )
         calls: tuple[ToolCall, ...] = ()
-        async for event in self._brain.reply(ReplyRequest("chat", tuple(messages), options)):
+        # Each request its own meter: the tokens of every LLM call it made, and how the last one ended.
+        meter = MeteredLlm(self.llm)
+        brain = Brain(meter, self._options, tools=self._tools)
+        async for event in brain.reply(ReplyRequest("chat", tuple(messages), options)):
             if isinstance(event, ReplyText):
                 yield LlmChunk(event.text)
             elif isinstance(event, ReplyToolCalls):
                 calls = event.calls
-        yield LlmChunk(tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
+        finish = "tool_calls" if calls else meter.finish_reason or "stop"
+        yield LlmChunk(tool_calls=calls, finish_reason=finish, usage=meter.usage)
 
     async def aclose(self) -> None:
         """The wrapped engine belongs to the engine pool."""

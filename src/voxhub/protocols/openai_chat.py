@@ -20,7 +20,7 @@ from voxhub.agent.server_tools import ServerToolsLlm
 from voxhub.api.errors import error_body
 from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
-from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, LlmUsage, ToolCall, ToolSpec
+from voxhub.engines.llm.base import LOOP_CUT, ChatMessage, LlmChunk, LlmEngine, LlmUsage, ToolCall, ToolSpec
 from voxhub.engines.registry import ENGINES
 from voxhub.errors import InputError, VoxhubError
 from voxhub.protocols.openai_stop import StopCutter, stop_sequences
@@ -283,7 +283,8 @@ def _wire_calls(calls: Sequence[ToolCall], legacy: bool, *, streamed: bool) -> d
 def _finish_reason(last: LlmChunk, legacy: bool) -> str:
     if last.tool_calls:
         return "function_call" if legacy else "tool_calls"
-    return "length" if last.finish_reason == "length" else "stop"
+    # An answer the engine cut because it looped is incomplete, as at the token cap.
+    return "length" if last.finish_reason in ("length", LOOP_CUT) else "stop"
 
 
 def _usage(

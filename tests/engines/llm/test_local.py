@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from voxhub.agent.personas import shipped_personas
 from voxhub.config import Settings, load_settings
 from voxhub.engines.llm.base import ChatMessage, complete
 from voxhub.engines.llm.local import LocalLlm
@@ -38,6 +39,20 @@ async def test_answers_a_question_in_streamed_pieces(llm: LocalLlm) -> None:
     assert chunks[-1].finish_reason == "stop"
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens > 0
+
+
+async def test_tell_me_a_joke_is_a_short_answer_that_does_not_loop(llm: LocalLlm) -> None:
+    # The README's first example: greedy decoding alone looped to the 256-token cap (45-57 s of speech).
+    persona = shipped_personas()["assistant"].system_prompt()
+    joke = [ChatMessage("system", persona), ChatMessage("user", "Tell me a joke")]
+
+    answer = await complete(llm, joke, temperature=0.0)
+
+    words = answer.text.lower().split()
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    assert 0 < len(words) < 80
+    assert max(map(trigrams.count, trigrams)) < 3
+    assert answer.finish_reason in ("stop", "repetition")
 
 
 async def test_two_conversations_at_once_both_finish(llm: LocalLlm) -> None:

@@ -119,3 +119,10 @@ async def test_unreachable_server_is_an_engine_error(settings: Settings) -> None
 async def test_missing_base_url_names_the_setting(settings: Settings) -> None:
     with pytest.raises(ConfigError, match=r"openai_base_url \(VOXHUB_OPENAI_BASE_URL\)"):
         OpenAiLlm.from_settings(settings)
+
+
+async def test_the_token_cap_ends_the_answer_with_length(llm: OpenAiLlm, double: OpenAiDouble) -> None:
+    answer = await complete(llm, [ChatMessage("user", "What is the capital of France?")], max_tokens=3)
+
+    assert answer.text == "The capital of"
+    assert answer.finish_reason == "length"

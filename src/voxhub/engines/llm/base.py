@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
 Role = Literal["system", "user", "assistant", "tool"]
 
+# The finish reason of an answer the engine cut short because it began repeating itself; on the
+# OpenAI-compatible wire it is `length` (the answer is incomplete, as at the token cap).
+LOOP_CUT = "repetition"
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
@@ -47,7 +51,8 @@ class LlmUsage:
 
 @dataclass(frozen=True, slots=True)
 class LlmChunk:
-    """A piece of the reply: text as it streams; tool calls whole, in the last chunk, with finish_reason."""
+    """A piece of the reply: text as it streams; tool calls whole, in the last chunk, with finish_reason
+    (`stop`, `length` at the token cap, `tool_calls`, or `LOOP_CUT`)."""
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()

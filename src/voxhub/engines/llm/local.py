@@ -27,6 +27,17 @@ _LOG_ERRORS = 1  # llama.cpp verbosity: 1 errors, 2 warnings (routine cache noti
 # not read again in full.
 _CACHE_REUSE_TOKENS = 256
 _PROMPT_CACHE_RAM_MIB = 1024  # llama.cpp's default of 8 GiB is too much for a small box
+# Decoding for a tiny model, sent with every request (llama.cpp's own fields; see benchmarks/answers.py for
+# the comparison). DRY penalizes extending a sequence already said, which is how a small model loops
+# ("a person who is a person who is..."); a light frequency penalty stops digit runs ("7,987,987,...").
+# Plain repeat_penalty was measured too: it also stops loops, but pushes facts off ("716 planets").
+LOCAL_SAMPLING: dict[str, float | int] = {
+    "dry_multiplier": 0.8,
+    "dry_base": 1.75,
+    "dry_allowed_length": 3,
+    "dry_penalty_last_n": 512,
+    "frequency_penalty": 0.2,
+}
 
 
 class LocalLlm:
@@ -53,6 +64,8 @@ class LocalLlm:
             tool_calling=_template_supports_tools(self._base_url.removesuffix("/v1"), api_key),
             service="the local llama.cpp server",
             loopback=True,
+            sampling=LOCAL_SAMPLING,
+            repetition_guard=True,  # a 135M model loops; the guard stops what the sampling lets through
         )
         self.capabilities = self._chat.capabilities
         self._system_prompt = settings.system_prompt

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
-from voxhub.engines.llm.base import ChatMessage, LlmCapabilities, LlmChunk, LlmUsage, ToolCall, ToolSpec
+from voxhub.engines.llm.base import (
+    LOOP_CUT,
+    ChatMessage,
+    LlmCapabilities,
+    LlmChunk,
+    LlmUsage,
+    ToolCall,
+    ToolSpec,
+)
+from voxhub.engines.llm.repetition import RepetitionGuard
 from voxhub.engines.openai_service import api_key_of, make_client, require_base_url, service_errors
 from voxhub.errors import InputError
 
@@ -50,6 +59,8 @@ class OpenAiLlm:
         tool_calling: bool = True,
         service: str = "the OpenAI-compatible LLM service",
         loopback: bool = False,
+        sampling: Mapping[str, Any] | None = None,
+        repetition_guard: bool = False,
     ) -> None:
         self._client = make_client(
             base_url, api_key, timeout_secs, loopback=loopback, connect_timeout_secs=connect_timeout_secs
@@ -60,6 +71,9 @@ class OpenAiLlm:
         self._max_tokens = max_tokens
         self._temperature = temperature
         self._service = service
+        # Extra body fields for servers that know them (llama.cpp: repeat_penalty, dry_multiplier...).
+        self.sampling: dict[str, Any] = dict(sampling or {})
+        self.repetition_guard = repetition_guard  # cut an answer that loops (see `RepetitionGuard`)
         self.capabilities = LlmCapabilities(
             model=model, context_tokens=context_tokens, tool_calling=tool_calling
         )
@@ -76,6 +90,7 @@ class OpenAiLlm:
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
             context_tokens=settings.llm_context_tokens,
+            repetition_guard=settings.openai_repetition_guard,
         )
 
     async def warm_up(self) -> None:
@@ -99,6 +114,8 @@ class OpenAiLlm:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if self.sampling:
+            request["extra_body"] = dict(self.sampling)
         if tools:
             request["tools"] = [_wire_tool(tool) for tool in tools]
             if tool_choice is not None:
@@ -106,8 +123,10 @@ class OpenAiLlm:
         calls: dict[int, _PartialCall] = {}
         finish_reason: str | None = None
         usage: LlmUsage | None = None
+        guard = RepetitionGuard() if self.repetition_guard else None
         with service_errors(self._service, self._base_url, self._api_key):
-            # `async with` closes the connection even when the caller stops reading early (barge-in).
+            # `async with` closes the connection even when the caller stops reading early (barge-in), and
+            # when the guard stops a loop: the server then stops generating.
             async with await self._client.chat.completions.create(**request) as stream:
                 async for event in stream:
                     if event.usage is not None:
@@ -126,8 +145,17 @@ class OpenAiLlm:
                                 partial.arguments.append(piece.function.arguments)
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
-                    if choice.delta.content:
-                        yield LlmChunk(text=choice.delta.content)
+                    text = choice.delta.content or ""
+                    if guard is not None:
+                        text = guard.push(text)
+                    if text:
+                        yield LlmChunk(text=text)
+                    if guard is not None and guard.looped:
+                        finish_reason = LOOP_CUT
+                        break
+        held = guard.flush() if guard is not None else ""
+        if held:
+            yield LlmChunk(text=held)
         yield LlmChunk(
             tool_calls=tuple(calls[index].finish() for index in sorted(calls)),
             finish_reason=finish_reason or "stop",
