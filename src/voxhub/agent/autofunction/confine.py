@@ -93,6 +93,10 @@ _DENIED_SYSCALLS = {
 _EPERM, _ENOSYS = 1, 38
 
 
+def _bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
 class _Libc:
     def __init__(self) -> None:
         self.lib = ctypes.CDLL(None, use_errno=True)
@@ -102,9 +106,11 @@ class _Libc:
             errno = ctypes.get_errno()
             raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
-    def mount(self, source: str | None, target: str | None, kind: str | None, flags: int, data: str = "") -> None:
-        encode = (lambda text: text.encode() if text is not None else None)
-        result = self.lib.mount(encode(source), encode(target), encode(kind), ctypes.c_ulong(flags), encode(data))
+    def mount(
+        self, source: str | None, target: str | None, kind: str | None, flags: int, data: str = ""
+    ) -> None:
+        flag_bits = ctypes.c_ulong(flags)
+        result = self.lib.mount(_bytes(source), _bytes(target), _bytes(kind), flag_bits, _bytes(data))
         self.check(result, f"mount {target}")
 
 

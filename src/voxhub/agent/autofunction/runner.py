@@ -56,19 +56,17 @@ _PATH_EVENTS = frozenset(
         "os.chown",
         "os.truncate",
         "os.utime",
-        "os.listdir",
-        "os.scandir",
-        "os.chdir",
         "os.chflags",
         "os.setxattr",
         "os.removexattr",
-        "os.listxattr",
-        "os.getxattr",
         "shutil.rmtree",
         "shutil.copyfile",
         "shutil.move",
-        "glob.glob",
     }
+)
+# These only look: allowed in the library too (the import system lists its directories).
+_LOOKING_EVENTS = frozenset(
+    {"os.listdir", "os.scandir", "os.chdir", "os.listxattr", "os.getxattr", "glob.glob"}
 )
 
 
@@ -101,9 +99,10 @@ def _audit_hook(
                 raise PermissionError(f"sandbox: importing {args[0]!r} is not allowed")
         elif event.startswith(_REFUSED_EVENTS):
             raise PermissionError(f"sandbox: {event} is not allowed")
-        elif event in _PATH_EVENTS:
+        elif event in _PATH_EVENTS or event in _LOOKING_EVENTS:
+            roots = writable if event in _PATH_EVENTS else writable + readable
             paths = [arg for arg in args if isinstance(arg, str | bytes | os.PathLike)]
-            if not all(_inside(path, writable) for path in paths):
+            if not all(_inside(path, roots) for path in paths):
                 raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
 
     return hook
@@ -126,6 +125,8 @@ def _run_tests(namespace: dict[str, Any], tests: str) -> dict[str, Any]:
     try:
         exec(compile(tests, "<autofunction-tests>", "exec"), namespace)
         ran += 1
+    except MemoryError:
+        raise  # the run is out of memory, not the test wrong
     except Exception as exc:
         failures.append({"test": "<top level>", **_error(exc)})
     for name, value in list(namespace.items()):
@@ -133,6 +134,8 @@ def _run_tests(namespace: dict[str, Any], tests: str) -> dict[str, Any]:
             ran += 1
             try:
                 value()
+            except MemoryError:
+                raise
             except Exception as exc:
                 failures.append({"test": name, **_error(exc)})
     return {"ran": ran, "failures": failures}
@@ -162,6 +165,10 @@ def main() -> None:
             __import__(name)
     workdir, moved, layers = confine(request)
     sys.path[:] = [_moved_path(path, moved) for path in sys.path]
+    for module in list(sys.modules.values()):  # packages loaded before (encodings) find their parts anew
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [_moved_path(path, moved) for path in search]
     sys.path_importer_cache.clear()
     writable = (workdir, "/tmp") if workdir == "/work" else (workdir,)
     code = compile(request["source"], "<autofunction>", "exec")

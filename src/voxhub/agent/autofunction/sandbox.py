@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -44,6 +44,8 @@ _LIBRARY = os.path.dirname(os.__file__)  # the standard library, readable (never
 # Loaded lazily by allowed modules (datetime.strptime); preloaded because after the privilege drop the
 # library may be unreadable.
 _LAZY_HELPERS = {"datetime": ("_strptime",), "time": ("_strptime",)}
+# What the interpreter itself imports on demand for allowed code (a codec for str.encode, strptime).
+_HELPER_MODULES = frozenset({"_strptime", "encodings"})
 # Each sandbox runs as its own unprivileged user when the server is root, so RLIMIT_NPROC (which root
 # ignores) counts only that sandbox's processes and sandboxes cannot signal one another.
 _UID_BASE = 1_600_000
@@ -250,7 +252,7 @@ class Sandbox:
             "workdir": workdir,
             "library": _LIBRARY,
             "uid": uid,
-            "modules": sorted(self._modules | {"_strptime"}),
+            "modules": sorted(self._modules | _HELPER_MODULES),
             "preload": preload,
             "module_paths": site,
             "audit_hook": self.audit_hook,
