@@ -1,4 +1,8 @@
-"""The first line of defence: an AST allow-list every generated tool must pass before it runs anywhere."""
+"""The first filter, not the boundary: an AST allow-list every generated tool must pass before it runs.
+
+It refuses what it can see (imports, dunders, attribute access by a run-time string, private or foreign
+module attributes); what it cannot see, the sandbox (sandbox.py, confine.py) stops in the kernel.
+"""
 
 from __future__ import annotations
 
@@ -10,121 +14,16 @@ import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Pure computation: nothing here reaches files, processes, the network or the interpreter's internals.
-SAFE_MODULES = frozenset(
-    {
-        "math",
-        "cmath",
-        "statistics",
-        "datetime",
-        "calendar",
-        "json",
-        "re",
-        "random",
-        "string",
-        "textwrap",
-        "itertools",
-        "functools",
-        "collections",
-        "heapq",
-        "bisect",
-        "decimal",
-        "fractions",
-        "typing",
-        "dataclasses",
-        "enum",
-        "unicodedata",
-    }
+from voxhub.agent.autofunction.allow_list import (
+    ATTRIBUTE_BUILTINS,
+    DANGEROUS_MODULES,
+    FORBIDDEN_ATTRIBUTES,
+    FORBIDDEN_BUILTINS,
+    FORMAT_METHODS,
+    SAFE_MODULES,
+    STRING_ACCESS,
 )
 
-# Named so the violation says why, and so an admin's allow-list can never re-open them.
-DANGEROUS_MODULES = {
-    "os": "reaches the operating system",
-    "sys": "reaches the interpreter",
-    "subprocess": "starts processes",
-    "socket": "opens network connections",
-    "ssl": "opens network connections",
-    "http": "opens network connections",
-    "urllib": "opens network connections",
-    "ctypes": "calls native code",
-    "cffi": "calls native code",
-    "importlib": "imports arbitrary modules",
-    "builtins": "replaces the built-ins",
-    "shutil": "changes files",
-    "pathlib": "reaches files",
-    "io": "reaches files",
-    "tempfile": "reaches files",
-    "glob": "reaches files",
-    "pickle": "runs arbitrary code when loading",
-    "marshal": "loads code objects",
-    "multiprocessing": "starts processes",
-    "threading": "starts threads",
-    "signal": "sends signals",
-    "resource": "changes the sandbox's limits",
-    "gc": "reaches every object in the interpreter",
-    "inspect": "reaches frames and globals",
-    "code": "runs arbitrary code",
-    "pty": "starts processes",
-    "posix": "reaches the operating system",
-    "mmap": "maps memory and files",
-    "operator": "reaches any attribute by a string (attrgetter, methodcaller)",
-}
-
-# Names in allowed modules that reach attributes by a run-time string, or evaluate strings as code.
-_STRING_ACCESS = {
-    "attrgetter": "reaches any attribute by a string",
-    "methodcaller": "calls any method by a string",
-    "Formatter": "reaches any attribute by a string (get_field, vformat)",
-    "get_field": "reaches any attribute by a string",
-    "vformat": "reaches any attribute by a string",
-    "update_wrapper": "copies attributes named by strings",
-    "wraps": "copies attributes named by strings",
-    "make_dataclass": "makes attributes named by strings",
-    "ForwardRef": "evaluates a string as code",
-    "get_type_hints": "evaluates string annotations as code",
-}
-
-FORBIDDEN_BUILTINS = frozenset(
-    {
-        "__import__",
-        "eval",
-        "exec",
-        "compile",
-        "open",
-        "input",
-        "globals",
-        "locals",
-        "vars",
-        "breakpoint",
-        "help",
-        "exit",
-        "quit",
-        "memoryview",
-    }
-)
-_ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
-# Frame and code attributes that lead from any function or generator to the globals of the runner.
-_FORBIDDEN_ATTRIBUTES = frozenset(
-    {
-        "gi_frame",
-        "gi_code",
-        "cr_frame",
-        "cr_code",
-        "ag_frame",
-        "ag_code",
-        "f_globals",
-        "f_locals",
-        "f_builtins",
-        "f_back",
-        "f_code",
-        "tb_frame",
-        "tb_next",
-        "co_code",
-        "mro",
-        "format_map",
-    }
-)
-_FORMAT_METHODS = frozenset({"format", "format_map"})
 _DUNDER = re.compile(r"__\w+__")
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
 
@@ -253,19 +152,19 @@ class _Checker(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*" or _is_dunder(alias.name):
                 self.flag(node, "import", f"`from {node.module} import {alias.name}` is not allowed")
-            elif alias.name in _STRING_ACCESS:
-                self.flag(node, "string_access", f"`{alias.name}` {_STRING_ACCESS[alias.name]}")
+            elif alias.name in STRING_ACCESS:
+                self.flag(node, "string_access", f"`{alias.name}` {STRING_ACCESS[alias.name]}")
             else:
                 self._check_module_attribute(node, owner, alias.name, node.module)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if isinstance(func, ast.Name) and func.id in _ATTRIBUTE_BUILTINS:
+        if isinstance(func, ast.Name) and func.id in ATTRIBUTE_BUILTINS:
             self._attribute_calls.add(id(func))
             name = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
                 self.flag(node, "attribute", f"`{func.id}` needs a literal attribute name")
-            elif _is_dunder(name.value) or name.value in _FORBIDDEN_ATTRIBUTES:
+            elif _is_dunder(name.value) or name.value in FORBIDDEN_ATTRIBUTES:
                 self.flag(node, "dunder", f"`{func.id}` of `{name.value}` is not allowed")
         self.generic_visit(node)
 
@@ -274,17 +173,17 @@ class _Checker(ast.NodeVisitor):
             self.flag(node, "module", f"the module `{node.id}` may only be used as `{node.id}.attribute`")
         elif node.id in FORBIDDEN_BUILTINS:
             self.flag(node, "builtin", f"`{node.id}` is not allowed")
-        elif node.id in _ATTRIBUTE_BUILTINS and id(node) not in self._attribute_calls:
+        elif node.id in ATTRIBUTE_BUILTINS and id(node) not in self._attribute_calls:
             self.flag(node, "attribute", f"`{node.id}` may only be called directly")
         elif _is_dunder(node.id):
             self.flag(node, "dunder", f"the name `{node.id}` is not allowed")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if _is_dunder(node.attr) or node.attr in _FORBIDDEN_ATTRIBUTES:
+        if _is_dunder(node.attr) or node.attr in FORBIDDEN_ATTRIBUTES:
             self.flag(node, "dunder", f"the attribute `{node.attr}` is not allowed")
-        elif node.attr in _STRING_ACCESS:
-            self.flag(node, "string_access", f"`{node.attr}` {_STRING_ACCESS[node.attr]}")
-        elif node.attr in _FORMAT_METHODS:
+        elif node.attr in STRING_ACCESS:
+            self.flag(node, "string_access", f"`{node.attr}` {STRING_ACCESS[node.attr]}")
+        elif node.attr in FORMAT_METHODS:
             self._check_format(node)
         owner = self._resolve(node.value)
         if isinstance(node.value, ast.Name) and node.value.id in self.modules:
