@@ -110,6 +110,32 @@ async def test_the_sandbox_runs_as_nobody_the_host_knows(sandbox: Sandbox) -> No
     assert (uid != 0, cwd, root, tmp) == (True, "/work", ["lib", "tmp", "work"], [])
 
 
+SYSCALLS = """
+import ctypes
+
+def refused():
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {
+        "execve": (59, b"/lib/python/os.py", 0, 0),
+        "ptrace": (101, 0, 0, 0),  # PTRACE_TRACEME
+        "socket": (41, 2, 1, 0),  # AF_INET, SOCK_STREAM
+        "mknodat": (259, -100, b"/work/fifo", 0o010644),  # AT_FDCWD, S_IFIFO: inside the work dir even
+        "unshare": (272, 0x10000000, 0, 0),  # CLONE_NEWUSER
+    }
+    errors = {}
+    for name, (number, *arguments) in calls.items():
+        ctypes.set_errno(0)
+        errors[name] = (libc.syscall(number, *arguments), ctypes.get_errno())
+    return errors
+"""
+
+
+async def test_the_seccomp_filter_refuses_the_syscalls_of_an_escape(sandbox: Sandbox) -> None:
+    result = await Sandbox(sandbox.limits, audit_hook=False).call(SYSCALLS, "refused", {})
+    eperm = [-1, 1]
+    assert result.value == {name: eperm for name in ("execve", "ptrace", "socket", "mknodat", "unshare")}
+
+
 @pytest.mark.parametrize("attempt", REFUSED_BY_THE_CHECK)
 async def test_a_generated_tool_trying_it_is_rejected_and_not_stored(
     attempt: str, settings: Settings, llm: OpenAiLlm, double: OpenAiDouble, sandbox: Sandbox
