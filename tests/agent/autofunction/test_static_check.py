@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.agent.autofunction.conftest import CELSIUS_TOOL
-from tests.agent.autofunction.escapes import ESCAPES
+from tests.agent.autofunction.escapes import ESCAPES, RUNAWAYS
 from voxhub.agent.autofunction.static_check import check_source
 
 
@@ -18,12 +18,6 @@ def test_a_plain_function_with_safe_imports_passes() -> None:
         "import math\nfrom collections import Counter\n\ndef spread(values):\n    return math.fsum(values)\n"
     )
     assert check_source(source, function_name="spread") == []
-
-
-RUNAWAYS = (
-    "endless loop",
-    "memory bomb",
-)  # plain legal Python: the sandbox's CPU and memory limits stop them
 
 
 @pytest.mark.parametrize("attempt", [name for name in ESCAPES if name not in RUNAWAYS])
@@ -50,12 +44,41 @@ def test_runaway_code_passes_the_allow_list_and_is_left_to_the_sandbox(attempt: 
         ("def f():\n    return ().__class__\n", "dunder"),
         ("def f(g):\n    return g.gi_frame.f_back\n", "dunder"),
         ("def f(x):\n    return '{0.__class__}'.format(x)\n", "dunder"),
+        ("import operator\ndef f(x):\n    return operator.add(x, 1)\n", "import"),
+        ("import string\ndef f(x):\n    return string.Formatter().format('{0}', x)\n", "string_access"),
+        ("from functools import update_wrapper\ndef f():\n    return 1\n", "string_access"),
+        ("import typing\ndef f(g):\n    return typing.get_type_hints(g)\n", "string_access"),
+        ("import random\ndef f():\n    return random._os\n", "private"),
+        ("from random import _inst\ndef f():\n    return 1\n", "private"),
+        ("import dataclasses\ndef f():\n    return dataclasses.sys.modules\n", "import"),
+        ("import random\ndef f():\n    return [random][0]\n", "module"),
+        ("def f(t, x):\n    return t.format(x)\n", "format"),
+        ("def f(x):\n    return ('{0.' + 'real}').format(x)\n", "format"),
+        ("def f(x):\n    return '{0._secret}'.format(x)\n", "format"),
+        ("def f(x: 'open(1)'):\n    return x\n", "annotation"),
         ("def f():\n    return 1\nf()\n", "top_level"),
         ("def f(:\n", "syntax"),
     ],
 )
 def test_each_rule_names_what_it_refused(source: str, rule: str) -> None:
     assert rule in rules(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import collections\ndef f(x):\n    return isinstance(x, collections.abc.Mapping)\n",
+        "import json\ndef f(s):\n    try:\n        return json.loads(s)\n"
+        "    except json.decoder.JSONDecodeError:\n        return None\n",
+        "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n: int) -> int:\n"
+        "    return functools.reduce(lambda a, b: a + b, range(n), 0)\n",
+        "def f(x):\n    return '{:.2f} {0.real}'.format(x) + f'{x:>8}'\n",
+        "class V:\n    def __init__(self, x):\n        self._x = x\n\ndef f():\n    return V(1)._x\n",
+    ],
+    ids=["submodule", "exception class", "decorator and annotations", "literal format", "private self"],
+)
+def test_ordinary_tools_still_pass(source: str) -> None:
+    assert check_source(source, function_name="f") == []
 
 
 def test_violations_carry_the_line_they_are_on() -> None:

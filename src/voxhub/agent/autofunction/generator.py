@@ -23,7 +23,8 @@ Answer with ONE JSON object and nothing else, with these keys:
   "tests": Python lines that check the function with `assert` statements.
 Rules: plain `def` (not async); return JSON-serialisable values; import only math, statistics, datetime,
 json, re, random, string, itertools, functools, collections, decimal or fractions; never touch files,
-processes, the network, eval/exec/open or dunder attributes; no top-level statements besides definitions."""
+processes, the network, eval/exec/open, dunder attributes or a module's private `_names`; format only
+literal strings; no string annotations; no top-level statements besides definitions."""
 
 
 class GenerationError(EngineError):

@@ -1,26 +1,25 @@
-"""The program inside the sandbox process: it confines itself, runs the generated code, answers in JSON.
+"""The program inside the sandbox process: it confines itself, runs the generated code, answers sealed.
 
-Standard library only; the sandbox passes this file's text to `python -I -S -c`. One JSON request arrives
-on stdin (`source`, `function`, `arguments` or `tests`, `limits`, `uid`), one JSON answer leaves on stdout.
-The order matters: leave the network (needs root), drop to the sandbox's own user, lower the limits,
-then arm an audit hook that refuses files outside the working directory, processes, sockets and native
-code before any generated line runs.
+Standard library only; the sandbox passes confine.py's text followed by this file's to `python -I -S -c`.
+One JSON request arrives on stdin (`source`, `function`, `arguments` or `tests`, `limits`, `uid`,
+`result_fd`, `nonce`). The answer leaves on a pipe of its own (`result_fd`), sealed with the run's nonce,
+and the process ends at once: what generated code writes on stdout or stderr is never taken for an answer.
+The order matters: preload the modules the code imports, confine (namespaces, private root, own user,
+rlimits, seccomp: see confine.py), then arm an audit hook as a last, in-process layer.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import json
 import os
-import resource
 import sys
 from collections.abc import Callable
 from typing import Any
 
-_CLONE_NEWNET = 0x40000000
-_CLONE_NEWUSER = 0x10000000
+from voxhub.agent.autofunction.confine import confine  # inlined: the sandbox prepends confine.py
+
 _MAX_OUTPUT_CHARS = 10_000
 _REFUSED_EVENTS = (
     "os.system",
@@ -57,47 +56,18 @@ _PATH_EVENTS = frozenset(
         "os.chown",
         "os.truncate",
         "os.utime",
-        "os.listdir",
-        "os.scandir",
-        "os.chdir",
         "os.chflags",
         "os.setxattr",
         "os.removexattr",
-        "os.listxattr",
-        "os.getxattr",
         "shutil.rmtree",
         "shutil.copyfile",
         "shutil.move",
-        "glob.glob",
     }
 )
-
-
-def _leave_network() -> str:
-    """Enter a fresh network namespace (loopback only, down); 'audit_hook' when the kernel refuses."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET):
-        if libc.unshare(flags) == 0:
-            return "namespace"
-    return "audit_hook"
-
-
-def _drop_privileges(uid: int | None) -> None:
-    if uid is not None and os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-
-
-def _limit(limits: dict[str, int]) -> None:
-    cpu = limits["cpu_secs"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU at the soft limit, SIGKILL a second on
-    memory = limits["memory_mb"] * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# These only look: allowed in the library too (the import system lists its directories).
+_LOOKING_EVENTS = frozenset(
+    {"os.listdir", "os.scandir", "os.chdir", "os.listxattr", "os.getxattr", "glob.glob"}
+)
 
 
 def _inside(path: object, roots: tuple[str, ...]) -> bool:
@@ -112,25 +82,27 @@ def _inside(path: object, roots: tuple[str, ...]) -> bool:
 
 
 def _audit_hook(
-    workdir: str, library: str, modules: frozenset[str]
+    writable: tuple[str, ...], readable: tuple[str, ...], modules: frozenset[str]
 ) -> Callable[[str, tuple[Any, ...]], None]:
-    """Refuse what generated code must never do, even when it slipped past the static check."""
-    workdir, library = os.path.realpath(workdir), os.path.realpath(library)
+    """Refuse what generated code must never do: the last layer, inside the process, behind the kernel's."""
+    writable = tuple(os.path.realpath(path) for path in writable)
+    readable = tuple(os.path.realpath(path) for path in readable)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             path, mode = args[0], args[1] or "r"
             read_only = isinstance(mode, str) and not set(mode) & set("wax+")
-            if not (_inside(path, (workdir,)) or (read_only and _inside(path, (library,)))):
+            if not (_inside(path, writable) or (read_only and _inside(path, readable))):
                 raise PermissionError(f"sandbox: opening {path!r} is not allowed")
         elif event == "import":
             if args[0].split(".")[0] not in modules:
                 raise PermissionError(f"sandbox: importing {args[0]!r} is not allowed")
         elif event.startswith(_REFUSED_EVENTS):
             raise PermissionError(f"sandbox: {event} is not allowed")
-        elif event in _PATH_EVENTS:
+        elif event in _PATH_EVENTS or event in _LOOKING_EVENTS:
+            roots = writable if event in _PATH_EVENTS else writable + readable
             paths = [arg for arg in args if isinstance(arg, str | bytes | os.PathLike)]
-            if not all(_inside(path, (workdir,)) for path in paths):
+            if not all(_inside(path, roots) for path in paths):
                 raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
 
     return hook
@@ -153,6 +125,8 @@ def _run_tests(namespace: dict[str, Any], tests: str) -> dict[str, Any]:
     try:
         exec(compile(tests, "<autofunction-tests>", "exec"), namespace)
         ran += 1
+    except MemoryError:
+        raise  # the run is out of memory, not the test wrong
     except Exception as exc:
         failures.append({"test": "<top level>", **_error(exc)})
     for name, value in list(namespace.items()):
@@ -160,29 +134,50 @@ def _run_tests(namespace: dict[str, Any], tests: str) -> dict[str, Any]:
             ran += 1
             try:
                 value()
+            except MemoryError:
+                raise
             except Exception as exc:
                 failures.append({"test": name, **_error(exc)})
     return {"ran": ran, "failures": failures}
 
 
+def _moved_path(path: str, moved: dict[str, str]) -> str:
+    for host, inside in moved.items():
+        if path == host or path.startswith(host + os.sep):
+            return inside + path[len(host) :]
+    return path
+
+
+def _send(descriptor: int, nonce: str, answer: dict[str, Any]) -> None:
+    data = memoryview(json.dumps({"nonce": nonce, "answer": answer}).encode())
+    while data:
+        data = data[os.write(descriptor, data) :]
+
+
 def main() -> None:
-    request = json.loads(sys.stdin.read())
-    answer_to = sys.stdout
-    network = _leave_network()
+    request = json.loads(sys.stdin.buffer.read())
+    result_fd: int = request.pop("result_fd")
+    nonce: str = request.pop("nonce")
     sys.path[:0] = request.get("module_paths", [])
     modules = frozenset(request["modules"])
-    for name in request.get("preload", []):  # while the library is still readable (as root: /root is 0700)
+    for name in request.get("preload", []):  # from the host's library, before the private root hides it
         with contextlib.suppress(ImportError):  # the generated import then fails inside, with its own error
             __import__(name)
-    _drop_privileges(request.get("uid"))
-    _limit(request["limits"])
-    os.chdir(request["workdir"])
+    workdir, moved, layers = confine(request)
+    sys.path[:] = [_moved_path(path, moved) for path in sys.path]
+    for module in list(sys.modules.values()):  # packages loaded before (encodings) find their parts anew
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [_moved_path(path, moved) for path in search]
+    sys.path_importer_cache.clear()
+    writable = (workdir, "/tmp") if workdir == "/work" else (workdir,)
     code = compile(request["source"], "<autofunction>", "exec")
     captured = io.StringIO()
     namespace: dict[str, Any] = {"__name__": "autofunction"}
-    sys.addaudithook(_audit_hook(request["workdir"], request["library"], modules))
+    if request.get("audit_hook", True):
+        sys.addaudithook(_audit_hook(writable, tuple(moved.values()), modules))
     sys.stdout = sys.stderr = captured
-    answer: dict[str, Any] = {"network": network}
+    answer: dict[str, Any] = {"layers": layers}
     try:
         exec(code, namespace)
         if request.get("tests") is not None:
@@ -196,8 +191,8 @@ def main() -> None:
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from generated code too
         answer |= {"ok": False, "error": _error(exc)}
     answer["output"] = captured.getvalue()[:_MAX_OUTPUT_CHARS]
-    answer_to.write(json.dumps(answer))
-    answer_to.flush()
+    _send(result_fd, nonce, answer)
+    os._exit(0)  # no finalizer or atexit hook of the generated code runs after the answer
 
 
 if __name__ == "__main__":

@@ -91,7 +91,9 @@ class AutoFunctionService:
         self._lock = asyncio.Lock()  # one state change at a time: names and registrations stay consistent
 
     async def start(self) -> int:
-        """Register every approved tool with the registry; returns how many went live."""
+        """Log the sandbox's confinement layers (a warning per missing one), then register every approved
+        tool with the registry; returns how many went live."""
+        await self.sandbox.probe()
         approved = [function for function in await self.store.all() if function.status == "approved"]
         for function in approved:
             self._register(function)
