@@ -62,7 +62,7 @@ async def main(args: argparse.Namespace) -> None:
                         f"| {server.open_files()} |",
                         flush=True,
                     )
-            for done in range(1, args.voice + 1):
+            for _ in range(args.voice):
                 await cycle(server.url, VOICE)
             if args.voice:
                 rss = await server.rss_bytes()
