@@ -48,7 +48,9 @@ async def main(args: argparse.Namespace) -> None:
             base_rss, base_fds = await server.rss_bytes(), server.open_files()
             await server.allocation_growth()
             started = time.monotonic()
-            print(f"after {args.warm_up} warm-up cycles: RSS {base_rss / 2**20:.1f} MiB, {base_fds} open files")
+            print(
+                f"after {args.warm_up} warm-up cycles: RSS {base_rss / 2**20:.1f} MiB, {base_fds} open files"
+            )
             print("| cycles | RSS MiB | growth MiB | KiB per cycle | open files |")
             print("|---:|---:|---:|---:|---:|")
             step = max(1, args.cycles // 5)
@@ -66,7 +68,9 @@ async def main(args: argparse.Namespace) -> None:
                 await cycle(server.url, VOICE)
             if args.voice:
                 rss = await server.rss_bytes()
-                print(f"after {args.voice} voice cycles: RSS {rss / 2**20:.1f} MiB ({(rss - base_rss) / 2**20:+.1f})")
+                print(
+                    f"after {args.voice} voice cycles: RSS {rss / 2**20:.1f} MiB ({(rss - base_rss) / 2**20:+.1f})"
+                )
             secs = time.monotonic() - started
             print(f"{args.cycles + args.voice} cycles in {secs:.0f} s")
             if args.trace:
@@ -76,7 +80,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cycles", type=int, default=5000)
     parser.add_argument("--warm-up", type=int, default=300)
     parser.add_argument("--voice", type=int, default=0)

@@ -82,9 +82,32 @@ async def test_a_happy_user_gets_a_joy_event_and_the_llm_hears_how_they_sound(
     events = await turn(Brain(llm, emotion=emotion), "I just won the lottery, this is the best day ever!")
 
     assert notices(events, "emotion")[0]["label"] == "joy"
-    last = double.state.chat_requests[0]["messages"][-1]  # after the user's words: the cached prompt stays
-    assert last["role"] == "system"
-    assert "The user sounds happy" in last["content"]
+    *_, note, words = double.state.chat_requests[0]["messages"]  # late: the cached prompt before it stays
+    assert note["role"] == "system"
+    assert "The user sounds happy" in note["content"]
+    assert words == {"role": "user", "content": "I just won the lottery, this is the best day ever!"}
+
+
+async def test_an_llm_that_reads_the_tone_note_back_is_heard_saying_only_its_answer(
+    llm: OpenAiLlm, double: OpenAiDouble, emotion: EmotionRecognizer
+) -> None:
+    double.state.reply = "The user sounds happy: answer in a fitting tone. You're welcome, any time!"
+    events = await turn(Brain(llm, emotion=emotion), "Thanks a lot, that was wonderful!")
+
+    assert notices(events, "emotion")[0]["label"] == "joy"
+    assert said(events) == "You're welcome, any time!"
+
+
+async def test_an_answer_that_is_only_the_tone_note_is_asked_again_without_the_note(
+    llm: OpenAiLlm, double: OpenAiDouble, emotion: EmotionRecognizer
+) -> None:
+    double.state.reply = "The user sounds happy: answer in a fitting tone."
+    events = await turn(Brain(llm, emotion=emotion), "Thanks a lot, that was wonderful!")
+
+    assert said(events) == ""  # the double says the note again: still nothing of it is heard
+    first, second = double.state.chat_requests
+    assert any("The user sounds" in m["content"] for m in first["messages"])
+    assert not any("The user sounds" in m["content"] for m in second["messages"])
 
 
 async def test_a_command_the_offline_agent_knows_never_reaches_the_llm(

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from voxhub.agent.memory import HistoryCompactor
+from voxhub.agent.leaks import EchoFilter
+from voxhub.agent.memory import NOTES_HEADER, SUMMARY_PREFIX, HistoryCompactor
 from voxhub.agent.offline import OfflineAgent, OfflineReply
 from voxhub.agent.tools.base import ToolError, ToolResult
 from voxhub.agent.tools.timers import TimerService
@@ -31,6 +32,9 @@ from voxhub.pipeline.reply import (
 logger = logging.getLogger(__name__)
 
 NEUTRAL = "neutral"
+TONE = "The user sounds {adjective}: answer in a fitting tone."
+# What the brain adds to the prompt that the user must never hear read back (`voxhub.agent.leaks`).
+INTERNAL_NOTES = (TONE.format(adjective="calm"), NOTES_HEADER, SUMMARY_PREFIX)
 
 
 class EmotionLabeller(Protocol):
@@ -118,9 +122,11 @@ class Brain:
         specs = (*client_specs, *server_specs)
         calls_left = self.options.max_tool_calls
         wanted = request.options.tool_choice
+        retried = False
         while True:
             said: list[str] = []
             calls: tuple[ToolCall, ...] = ()
+            echo = EchoFilter(INTERNAL_NOTES)
             choice = wanted if calls_left > 0 else "none"
             offered = () if choice == "none" else specs  # "none": the LLM answers in words only
             try:
@@ -131,10 +137,24 @@ class Brain:
                     max_tokens=request.options.max_tokens,
                     temperature=request.options.temperature,
                 ):
-                    if chunk.text:
-                        said.append(chunk.text)
-                        yield ReplyText(chunk.text)
+                    heard = echo.feed(chunk.text) if chunk.text else ""
+                    if heard:
+                        said.append(heard)
+                        yield ReplyText(heard)
                     calls += chunk.tool_calls
+                rest = echo.flush()
+                if rest:
+                    said.append(rest)
+                    yield ReplyText(rest)
+                if echo.dropped:
+                    logger.warning(
+                        "the LLM read back an internal note: dropped", extra={"dropped": echo.dropped}
+                    )
+                    if not said and not calls and not retried:
+                        # All it said was the note: ask once more without the tone, the note it reads back.
+                        retried = True
+                        messages = [m for m in messages if not _is_tone(m)]
+                        continue
             except (EngineError, TimeoutError) as exc:
                 if said or self.offline is None or not request.user_text:
                     raise
@@ -214,10 +234,11 @@ class Brain:
             return None
 
     def _with_context(self, messages: list[ChatMessage], emotion: Any) -> list[ChatMessage]:
-        """The user's notes in the system prompt; how they sound as a note after their words.
+        """The user's notes in the system prompt; how they sound as a note just before their words.
 
-        The tone changes every turn, so it goes last: everything before it stays the same from turn to turn,
-        and the LLM server reuses its cached prompt for all of that.
+        The tone changes every turn, so it goes late: everything before it stays the same from turn to turn,
+        and the LLM server reuses its cached prompt for all of that. It never goes after the user's words: a
+        small model answers the last message it reads, and read back "The user sounds happy" as its answer.
         """
         if self.options.notes_prompt:
             if messages and messages[0].role == "system":
@@ -226,9 +247,17 @@ class Brain:
             else:
                 messages = [ChatMessage("system", self.options.notes_prompt), *messages]
         if emotion is not None and self.options.match_tone and emotion.label != NEUTRAL:
-            tone = f"The user sounds {_adjective(emotion.label)}: answer in a fitting tone."
-            messages = [*messages, ChatMessage("system", tone)]
+            tone = ChatMessage("system", TONE.format(adjective=_adjective(emotion.label)))
+            last = len(messages) - 1
+            if messages and messages[last].role == "user":
+                messages = [*messages[:last], tone, messages[last]]
+            else:
+                messages = [*messages, tone]
         return messages
+
+
+def _is_tone(message: ChatMessage) -> bool:
+    return message.role == "system" and message.content.startswith(TONE.split("{", 1)[0])
 
 
 def _adjective(label: str) -> str:

@@ -13,6 +13,7 @@ from voxhub.pipeline.reply import ReplyCompacted
 from voxhub.sessions.store import SessionStore
 
 SUMMARY_PREFIX = "Summary of the earlier conversation: "
+NOTES_HEADER = "What you remember about this user:"
 _SUMMARISE = (
     "You keep the memory of a conversation. Summarise the conversation below in at most five sentences."
     " Keep names, facts, numbers, decisions, open questions and what the user likes or dislikes."
@@ -98,7 +99,7 @@ class UserNotes:
         notes = (await self.store.notes(user_id))[-self.limit :]
         if not notes:
             return ""
-        return "What you remember about this user:\n" + "\n".join(f"- {note}" for _, note, _ in notes)
+        return NOTES_HEADER + "\n" + "\n".join(f"- {note}" for _, note, _ in notes)
 
     def tools(self, user_id: str) -> list[RememberTool]:
         return [RememberTool(self, user_id)]
