@@ -115,3 +115,14 @@ async def test_a_short_clip_still_transcribes(serve: ServeFactory, output_format
 
     assert response.status_code == 200, response.text
     assert word_error_rate(SENTENCE, response.json()["text"]) <= 0.2
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_every_route_taking_audio_refuses_a_file_over_the_size_limit_with_413(
+    serve: ServeFactory, route: str
+) -> None:
+    async with serve(max_audio_bytes=64 * 1024) as server:
+        response = await ROUTES[route](server.client, bytes(64 * 1024 + 100))
+
+    body = assert_error(response, 413, "payload_too_large")
+    assert body["details"]["limit_bytes"] == 64 * 1024

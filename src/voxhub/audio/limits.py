@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from voxhub.errors import AudioTooLongError
+from typing import Protocol
+
+from voxhub.errors import AudioError, AudioTooLongError, PayloadTooLargeError
 
 # Files at higher rates are decoded at this one, so a cap on seconds is also a cap on samples (and memory).
 MAX_DECODED_RATE_HZ = 48_000
@@ -25,3 +27,27 @@ def audio_too_long(
     return AudioTooLongError(
         f"audio is longer than the limit of {limit_secs:g} s (max_audio_secs): {found}", details=details
     )
+
+
+def upload_too_large(max_bytes: int) -> PayloadTooLargeError:
+    """The 413 for an audio file of more than `max_bytes`, on every route that takes one."""
+    return PayloadTooLargeError(
+        f"audio file is over the limit of {max_bytes} bytes (max_audio_bytes)",
+        details={"limit_bytes": max_bytes},
+    )
+
+
+class Readable(Protocol):
+    """An uploaded file (starlette's UploadFile): read at most `size` bytes."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def read_upload(upload: Readable, *, max_bytes: int) -> bytes:
+    """An uploaded audio file, refused with 413 once it is over `max_bytes` (never read further)."""
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise upload_too_large(max_bytes)
+    if not data:
+        raise AudioError("audio file is empty")
+    return data

@@ -22,10 +22,11 @@ from voxhub.audio import (
     decode_audio,
     resample,
 )
+from voxhub.audio.limits import read_upload
 from voxhub.engines.registry import ENGINES, Stage
 from voxhub.engines.stt.base import Transcript
 from voxhub.engines.tts.base import TtsEngine, require_text
-from voxhub.errors import InputError, PayloadTooLargeError
+from voxhub.errors import InputError
 
 router = APIRouter(tags=["openai"])
 
@@ -71,12 +72,7 @@ async def transcriptions(
 ) -> Response:
     if response_format not in TRANSCRIPT_FORMATS:
         raise _unsupported("response_format", response_format, TRANSCRIPT_FORMATS)
-    limit = state.settings.max_audio_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLargeError(
-            f"audio file is over the limit of {limit} bytes", details={"limit_bytes": limit}
-        )
+    data = await read_upload(file, max_bytes=state.settings.max_audio_bytes)
     with state.connections.slot(TURN):
         audio = await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
         engine = await state.engines.get("stt", _engine_name("stt", model))

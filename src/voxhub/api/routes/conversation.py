@@ -14,6 +14,7 @@ from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio, decode_base64_audio, encode_audio
 from voxhub.audio.base64_payload import encode_base64_audio
+from voxhub.audio.limits import read_upload
 from voxhub.errors import AudioError, EngineError, InputError
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.frames import (
@@ -153,9 +154,7 @@ async def _read_utterance(request: Request, state: ServerState) -> tuple[PcmAudi
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InputError('send the utterance as a multipart field named "file"')
-        data = await upload.read()
-        if len(data) > limit:
-            raise AudioError(f"audio is {len(data)} bytes; the limit is {limit}")
+        data = await read_upload(upload, max_bytes=limit)
         output = form.get("audio_format", "wav")
         return await _decoded(data, state), str(output)
     try:

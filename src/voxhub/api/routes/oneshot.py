@@ -23,9 +23,10 @@ from voxhub.audio import (
     encode_base64_audio,
 )
 from voxhub.audio.base64_payload import decode_base64_audio
+from voxhub.audio.limits import read_upload
 from voxhub.engines.registry import Stage, check_engine_name
 from voxhub.engines.tts.base import synthesize_all
-from voxhub.errors import AudioError, InputError, PayloadTooLargeError, UnknownEngineError
+from voxhub.errors import AudioError, InputError, UnknownEngineError
 from voxhub.pipeline.visemes import text_visemes, track_dicts
 
 router = APIRouter(prefix="/api/v1", tags=["one-shot"])
@@ -161,13 +162,8 @@ async def _multipart_audio(request: Request, max_bytes: int) -> tuple[bytes, Tra
         raise InputError(
             "a multipart request needs the audio in a part named `file`", details={"field": "file"}
         )
-    if upload.size is not None and upload.size > max_bytes:
-        raise PayloadTooLargeError(
-            f"audio file is {upload.size} bytes; the limit is {max_bytes}",
-            details={"limit_bytes": max_bytes, "size_bytes": upload.size},
-        )
     fields = {key: value for key, value in form.items() if key != "file" and isinstance(value, str)}
-    return await upload.read(), _validated(TranscribeOptions, fields)
+    return await read_upload(upload, max_bytes=max_bytes), _validated(TranscribeOptions, fields)
 
 
 def _validated(model: type[M], data: bytes | dict[str, str]) -> M:

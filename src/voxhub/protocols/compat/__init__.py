@@ -16,6 +16,7 @@ from voxhub.api.routes import conversation, oneshot, personas, profiles, system
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio
 from voxhub.audio.base64_payload import decode_base64_audio
+from voxhub.audio.limits import upload_too_large
 from voxhub.errors import InputError
 from voxhub.protocols import openai_audio
 from voxhub.protocols.compat import seed000
@@ -264,7 +265,7 @@ async def stream_speech_to_text(request: Request, state: State) -> dict[str, Any
     """The body is the audio itself (a file, or raw PCM 16 kHz with `Content-Type: audio/pcm`)."""
     data = await request.body()
     if len(data) > state.settings.max_audio_bytes:
-        raise InputError(f"audio is {len(data)} bytes; the limit is {state.settings.max_audio_bytes}")
+        raise upload_too_large(state.settings.max_audio_bytes)
     raw = request.headers.get("content-type", "").startswith(("audio/pcm", "audio/l16"))
     text, _ = await _transcribe_bytes(state, data, 16000 if raw else None, None)
     return {"transcript": text}
