@@ -62,6 +62,12 @@ class PayloadTooLargeError(InputError):
     status_code = 413
 
 
+class ContextOverflowError(PayloadTooLargeError):
+    """A request makes a prompt longer than the language model can read at once."""
+
+    code = "context_overflow"
+
+
 class AudioTooLongError(PayloadTooLargeError):
     """Audio decodes to more than its configured length (a small file of silence can hold hours)."""
 

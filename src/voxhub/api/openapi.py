@@ -32,7 +32,8 @@ _DESCRIPTIONS = {
     "400": "The request cannot be used (`invalid_input` and friends; `details` names the field)",
     "401": "The bearer token is missing or wrong (when the server has one)",
     "404": "No such session, profile, persona or tool",
-    "413": "The body (or the audio it decodes to) is over its limit; `details` gives the limit",
+    "409": "The request conflicts with the current state (`conflict`): already running, not ready yet",
+    "413": "The body (or the audio it decodes to, or the prompt it makes) is over its limit; `details` gives it",
     "422": "The body does not match the schema (`validation_error`; `details.errors` lists each field)",
     "429": "This client started too many turns; wait `Retry-After` seconds",
     "500": "An unexpected failure (`internal_error`); the server keeps running",
@@ -73,8 +74,10 @@ def _fill(path: str, method: str, operation: dict[str, Any]) -> None:
         statuses.add("404")
     if path not in _PUBLIC:
         statuses.add("401")
+    if method in ("post", "put", "delete"):
+        statuses.add("409")
     if method == "post":
-        statuses |= {"429", "502", "503"}
+        statuses |= {"400", "429", "502", "503"}
     statuses |= {status for status in responses if status[:1] in "45"}
     for status in sorted(statuses):
         said = responses.get(status, {}).get("description")

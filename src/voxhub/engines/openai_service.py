@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import openai
 
 from voxhub.config import env_name
-from voxhub.errors import ConfigError, EngineError
+from voxhub.errors import ConfigError, ContextOverflowError, EngineError, VoxhubError
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -80,7 +80,25 @@ def service_errors(service: str, base_url: str, api_key: str | None) -> Iterator
         raise error from None
 
 
-def _engine_error(exc: openai.OpenAIError, service: str, api_key: str | None) -> EngineError:
+# How servers say a prompt is too long: llama.cpp ("request (2241 tokens) exceeds the available context size
+# (2048 tokens)"), OpenAI and vLLM ("maximum context length is 8192 tokens"), Ollama ("context length").
+_OVERFLOW = re.compile(r"exceeds the available context size|maximum context length|context_length_exceeded")
+_LLAMA_SIZES = re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)")
+
+
+def _overflow(said: str) -> ContextOverflowError:
+    """A client error, not an engine failure: what was sent is longer than the model can read."""
+    details: dict[str, int] = {}
+    sizes = _LLAMA_SIZES.search(said)
+    if sizes:
+        details = {"prompt_tokens": int(sizes[1]), "limit_tokens": int(sizes[2])}
+    limit = f" ({details['prompt_tokens']} tokens; it reads {details['limit_tokens']})" if details else ""
+    return ContextOverflowError(
+        f"the text is longer than the language model can read at once{limit}: send less", details=details
+    )
+
+
+def _engine_error(exc: openai.OpenAIError, service: str, api_key: str | None) -> VoxhubError:
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         hint = ""
@@ -91,6 +109,8 @@ def _engine_error(exc: openai.OpenAIError, service: str, api_key: str | None) ->
         said = _message_of(exc)
         # The SDK's stand-in when the body has no message ("Error code: 404") repeats the status.
         said = "" if said.startswith("Error code:") else f": {_scrub(said, api_key)}"
+        if status == 400 and _OVERFLOW.search(said):
+            return _overflow(said)
         return EngineError(
             f"{service} answered HTTP {status}{said}{hint}", details={"service": service, "status": status}
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
@@ -41,12 +42,18 @@ class TtsEngine(Protocol):
     async def aclose(self) -> None: ...
 
 
+# A run of more digits than this is no number anyone says (a phone number, an id, a hostile 9,999 zeros
+# that one G2P cannot even parse): it is read digit by digit.
+LONGEST_NUMBER_DIGITS = 15
+_DIGIT_RUN = re.compile(rf"\d{{{LONGEST_NUMBER_DIGITS + 1},}}")
+
+
 def require_text(text: str) -> str:
-    """The text stripped, or EmptyTextError when nothing is left to say."""
+    """The text stripped and sayable, or EmptyTextError when nothing is left to say."""
     stripped = text.strip()
     if not stripped:
         raise EmptyTextError("text to speak is empty")
-    return stripped
+    return _DIGIT_RUN.sub(lambda run: " ".join(run.group()), stripped)
 
 
 def unknown_voice(

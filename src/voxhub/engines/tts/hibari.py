@@ -13,7 +13,7 @@ from hibari import SAMPLE_RATE, Hibari
 
 from voxhub.audio import PcmAudio
 from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text, unknown_voice
-from voxhub.errors import InputError, ModelError
+from voxhub.errors import EngineError, InputError, ModelError
 from voxhub.language import language_code
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED
@@ -85,4 +85,7 @@ class HibariTts:
 
 
 def _next_sentence(sentences: Iterator[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32] | None:
-    return next(sentences, None)
+    try:
+        return next(sentences, None)
+    except (ValueError, IndexError, KeyError) as exc:  # hibari's G2P on text it cannot read
+        raise EngineError(f"hibari cannot say this text: {exc}", details={"engine": "hibari"}) from None
