@@ -76,8 +76,8 @@ def _fill(path: str, method: str, operation: dict[str, Any]) -> None:
         statuses.add("401")
     if method in ("post", "put", "delete"):
         statuses.add("409")
-    if method == "post":
-        statuses |= {"400", "429", "502", "503"}
+    if method == "post":  # a body may name a session, a tool or a persona too
+        statuses |= {"400", "404", "429", "502", "503"}
     statuses |= {status for status in responses if status[:1] in "45"}
     for status in sorted(statuses):
         said = responses.get(status, {}).get("description")

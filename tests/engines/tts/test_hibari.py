@@ -57,3 +57,21 @@ def test_altered_model_file_is_refused_naming_its_package(
 
     with pytest.raises(ModelError, match=r"altered.*hibari-tts"):
         HibariTts.from_settings(settings)
+
+
+async def test_a_long_run_without_punctuation_reaches_the_model_in_sentence_sized_pieces(
+    hibari_tts: HibariTts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[str] = []
+    stream = hibari_tts._tts.stream
+    monkeypatch.setattr(
+        hibari_tts._tts, "stream", lambda text, speed: given.append(text) or stream(text, speed)
+    )
+    run_on = " ".join(["zero"] * 120)  # 599 characters, no sentence end (once: a 28 GB allocation)
+
+    audio = await synthesize_all(hibari_tts, run_on)
+
+    assert len(given) == 3
+    assert all(len(piece) <= 240 for piece in given)
+    assert " ".join(given) == run_on  # every word, in order
+    assert audio.duration_ms > 20_000

@@ -48,6 +48,30 @@ LONGEST_NUMBER_DIGITS = 15
 _DIGIT_RUN = re.compile(rf"\d{{{LONGEST_NUMBER_DIGITS + 1},}}")
 
 
+# The most a voice model is given at once: a longer sentence is cut at a clause, else between words. A model
+# sized to sentences asked for thousands of words in one go tried to allocate 28 GB.
+PIECE_CHARS = 240
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_CLAUSE = re.compile(r"(?<=[,;:])\s+")
+
+
+def spoken_pieces(text: str, max_chars: int = PIECE_CHARS) -> list[str]:
+    """`text` in pieces of at most `max_chars` (a word longer than that alone), cut at sentences first."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        for clause in _CLAUSE.split(sentence) if len(sentence) > max_chars else [sentence]:
+            piece = ""
+            for word in clause.split():
+                if piece and len(piece) + 1 + len(word) > max_chars:
+                    pieces.append(piece)
+                    piece = word
+                else:
+                    piece = f"{piece} {word}" if piece else word
+            if piece:
+                pieces.append(piece)
+    return pieces
+
+
 def require_text(text: str) -> str:
     """The text stripped and sayable, or EmptyTextError when nothing is left to say."""
     stripped = text.strip()

@@ -12,7 +12,13 @@ import numpy.typing as npt
 from hibari import SAMPLE_RATE, Hibari
 
 from voxhub.audio import PcmAudio
-from voxhub.engines.tts.base import TtsCapabilities, require_speed, require_text, unknown_voice
+from voxhub.engines.tts.base import (
+    TtsCapabilities,
+    require_speed,
+    require_text,
+    spoken_pieces,
+    unknown_voice,
+)
 from voxhub.errors import EngineError, InputError, ModelError
 from voxhub.language import language_code
 from voxhub.models import store
@@ -74,11 +80,15 @@ class HibariTts:
                 f"hibari speaks English only, not {language!r}; the espeak engine speaks other languages",
                 details={"language": language},
             )
-        sentences = self._tts.stream(text, require_speed(self._speed if speed is None else speed))
+        rate = require_speed(self._speed if speed is None else speed)
         loop = asyncio.get_running_loop()
-        while (samples := await loop.run_in_executor(self._worker, _next_sentence, sentences)) is not None:
-            if samples.size:
-                yield PcmAudio.from_float32(samples, SAMPLE_RATE)
+        for piece in spoken_pieces(text):  # hibari phonemizes all it is given before its first sentence
+            sentences = self._tts.stream(piece, rate)
+            while (
+                samples := await loop.run_in_executor(self._worker, _next_sentence, sentences)
+            ) is not None:
+                if samples.size:
+                    yield PcmAudio.from_float32(samples, SAMPLE_RATE)
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
@@ -87,5 +97,5 @@ class HibariTts:
 def _next_sentence(sentences: Iterator[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32] | None:
     try:
         return next(sentences, None)
-    except (ValueError, IndexError, KeyError) as exc:  # hibari's G2P on text it cannot read
+    except Exception as exc:  # the G2P or the model on a text it cannot read: the engine failed, not voxhub
         raise EngineError(f"hibari cannot say this text: {exc}", details={"engine": "hibari"}) from None
