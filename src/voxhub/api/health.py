@@ -126,7 +126,7 @@ async def _llm(state: ServerState) -> Check:
     name = state.engines.default_name("llm")
     engine = dict(((stage, n), e) for stage, n, e in state.engines.items()).get(("llm", name))
     if not isinstance(engine, FallbackLlm):
-        label = name if engine is None else _label(name, engine)
+        label = name if engine is None else _label(engine.name, engine)
         reached = await _reach(state, name, engine, label)
         return reached if reached is not None else Check(True, f"LLM backend {label} answers")
     members = engine.next_up()
