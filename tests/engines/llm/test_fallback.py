@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.doubles.openai_server import OpenAiDouble, more_doubles
+from voxhub.agent.brain import Brain
 from voxhub.config import Settings
 from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine
 from voxhub.engines.llm.chain import load_llm
 from voxhub.engines.llm.fallback import LLM_SWITCH, FallbackLlm
 from voxhub.errors import EngineError
+from voxhub.pipeline.reply import ReplyNotice, ReplyOptions, ReplyRequest, ReplyText
 
 QUESTION = [ChatMessage("user", "What is the capital of France?")]
 
@@ -174,3 +176,18 @@ async def test_by_default_the_embedded_model_ends_the_chain_and_answers_when_the
     switch = next(chunk.notice[1] for chunk in chunks if chunk.notice)
     assert str(switch["llm"]).endswith("(embedded)")
     assert "".join(chunk.text for chunk in chunks).strip()
+
+
+async def test_a_conversation_hears_the_next_llm_and_gets_an_llm_switch_event(
+    chain: FallbackLlm, doubles: list[OpenAiDouble]
+) -> None:
+    doubles[0].state.fail_status = 503
+    brain = Brain(chain)
+    request = ReplyRequest("turn-1", tuple(QUESTION), ReplyOptions(system_prompt=""))
+
+    events = [event async for event in brain.reply(request)]
+
+    switch = next(event for event in events if isinstance(event, ReplyNotice) and event.kind == LLM_SWITCH)
+    assert switch.data["llm"] == "nearby (fallback server)"
+    assert "".join(event.text for event in events if isinstance(event, ReplyText)) == "Second here."
+    assert not [event for event in events if isinstance(event, ReplyNotice) and event.kind == "fallback"]
