@@ -133,13 +133,19 @@ class FallbackLlm:
                     max_tokens=max_tokens,
                     temperature=temperature,
                 )
-                async for chunk in chunks:
-                    if not started:
-                        started = True
-                        notice = self._answered(index, previous, failures)
-                        if notice is not None:
-                            yield notice
-                    yield chunk
+                try:
+                    async for chunk in chunks:
+                        if not started:
+                            started = True
+                            notice = self._answered(index, previous, failures)
+                            if notice is not None:
+                                yield notice
+                        yield chunk
+                finally:
+                    # At once, also when the caller stops reading (barge-in): the server stops generating.
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        await close()
             except (EngineError, TimeoutError) as exc:
                 if started or not switchable(exc):
                     raise
