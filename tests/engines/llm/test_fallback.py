@@ -45,16 +45,14 @@ def doubles() -> list[OpenAiDouble]:
     return [first, second]
 
 
-@pytest.fixture
-async def chain(settings: Settings, doubles: list[OpenAiDouble]) -> AsyncIterator[FallbackLlm]:
-    """`openai` (the first double) with the second double behind it, on a clock the test moves."""
+async def _chain(settings: Settings, doubles: list[OpenAiDouble], timeout_secs: float) -> FallbackLlm:
     first, second = doubles
     settings = settings.model_copy(
         update={
             "llm_engine": "openai",
             "openai_base_url": first.base_url,
             "openai_llm_model": "remote",
-            "openai_timeout_secs": 0.5,
+            "openai_timeout_secs": timeout_secs,
             "llm_fallbacks": [f"nearby@{second.base_url}"],
             "llm_fallback_cooldown_secs": 30.0,
         }
@@ -62,6 +60,13 @@ async def chain(settings: Settings, doubles: list[OpenAiDouble]) -> AsyncIterato
     engine = await load_llm("openai", settings)
     assert isinstance(engine, FallbackLlm)
     engine._clock = Clock()
+    return engine
+
+
+@pytest.fixture
+async def chain(settings: Settings, doubles: list[OpenAiDouble]) -> AsyncIterator[FallbackLlm]:
+    """`openai` (the first double) with the second double behind it, on a clock the test moves."""
+    engine = await _chain(settings, doubles, timeout_secs=30.0)
     yield engine
     await engine.aclose()
 
@@ -93,11 +98,14 @@ async def test_a_5xx_from_the_first_llm_has_the_next_answer_the_same_turn_and_sa
 
 
 async def test_a_timeout_before_the_first_token_has_the_next_answer(
-    chain: FallbackLlm, doubles: list[OpenAiDouble]
+    settings: Settings, doubles: list[OpenAiDouble]
 ) -> None:
-    doubles[0].state.delay_secs = 3.0  # past openai_timeout_secs
-
-    text, switches = await _answer(chain)
+    doubles[0].state.delay_secs = 60.0  # far past openai_timeout_secs
+    chain = await _chain(settings, doubles, timeout_secs=2.0)
+    try:
+        text, switches = await _answer(chain)
+    finally:
+        await chain.aclose()
 
     assert text == "Second here."
     assert "did not answer in time" in str(switches[0]["reason"])
