@@ -16,6 +16,8 @@ from voxhub.engines.pool import EnginePool
 # Every test app would otherwise bind the Wyoming server's fixed port 10900; tests of it turn it on with a
 # free port of their own.
 os.environ.setdefault("VOXHUB_WYOMING_ENABLED", "false")
+# `llm_engine: auto` would look for LLM servers on this machine's usual ports; tests point it at test doubles.
+os.environ.setdefault("VOXHUB_LLM_AUTO_SERVERS", "{}")
 # A greeting would open every native-socket conversation with an extra answer; tests of it turn it on.
 os.environ.setdefault("VOXHUB_GREETING_ENABLED", "false")
 

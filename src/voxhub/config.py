@@ -305,7 +305,11 @@ class Settings(BaseSettings):
     )
 
     # language model
-    llm_engine: str = Field("local", description="LLM engine: `local` (llama.cpp in-process) or `openai`.")
+    llm_engine: str = Field(
+        "auto",
+        description="LLM engine: `auto` (the best model a local OpenAI-compatible server offers, else `local`;"
+        " see docs/agent.md), `local` (llama.cpp in-process) or `openai`.",
+    )
     llm_model: Path | None = Field(
         None, description="GGUF file for `local`; empty uses the bundled SmolLM2-135M."
     )
@@ -372,6 +376,40 @@ class Settings(BaseSettings):
         False,
         description="Cut an `openai` LLM answer that starts repeating itself, as `local` always does (for small"
         " models behind Ollama or llama.cpp); it ends with finish reason `length`.",
+    )
+
+    # `llm_engine: auto` and the fallback chain
+    llm_auto_servers: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Ollama": "http://127.0.0.1:11434/v1",
+            "llama.cpp": "http://127.0.0.1:8080/v1",
+            "LM Studio": "http://127.0.0.1:1234/v1",
+            "vLLM": "http://127.0.0.1:8000/v1",
+        },
+        description="OpenAI-compatible servers `auto` looks for at start-up, name → base URL (JSON in the "
+        "environment); `{}` looks for none.",
+    )
+    llm_auto_timeout_secs: float = Field(
+        0.8,
+        gt=0.0,
+        le=10.0,
+        description="How long `auto` waits for all of those servers together (they are asked at once).",
+    )
+    llm_auto_max_params_b: float = Field(
+        14.0,
+        gt=0.0,
+        description="`auto` prefers the largest model up to this many billion parameters (larger ones are "
+        "too slow to speak with on most home machines) and takes a larger one only if nothing else is served.",
+    )
+    llm_fallbacks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["local"],
+        description="LLMs that answer, in order, when the one before fails before its first word (refused, "
+        "HTTP 5xx, timeout): `local`, `openai`, `auto`, or `model@base_url` of any OpenAI-compatible server.",
+    )
+    llm_fallback_cooldown_secs: float = Field(
+        30.0,
+        ge=0.0,
+        description="A failed LLM of the chain is skipped this long, then tried again.",
     )
 
     # Home Assistant (device tools and the offline agent)
@@ -462,7 +500,9 @@ class Settings(BaseSettings):
     def _any_case_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("wake_words", "cors_origins", "autofunction_allowed_modules", mode="before")
+    @field_validator(
+        "wake_words", "cors_origins", "autofunction_allowed_modules", "llm_fallbacks", mode="before"
+    )
     @classmethod
     def _split_wake_words(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from tests.api.conftest import ServeFactory, Server
+from tests.doubles.openai_server import running_double
 
 
 def _closed_port_url() -> str:
@@ -47,7 +48,7 @@ async def test_an_unreachable_llm_backend_with_the_offline_agent_is_degraded_wit
 
 
 async def test_an_unreachable_llm_backend_without_a_fallback_is_not_ready(serve: ServeFactory) -> None:
-    async with serve(llm_engine="openai", openai_base_url=_closed_port_url()) as server:
+    async with serve(llm_engine="openai", openai_base_url=_closed_port_url(), llm_fallbacks=[]) as server:
         await server.state.engines.get("llm")
         server.state.assistant = None
         ready = await server.client.get("/health/ready")
@@ -104,3 +105,30 @@ async def test_a_mistyped_variable_is_warned_about_when_the_server_starts(
         for record in caplog.records
         if record.levelname == "WARNING"
     )
+
+
+async def test_health_says_which_llm_answers(server: Server) -> None:
+    health = (await server.client.get("/health")).json()
+    assert health["llm"] == "LLM backend local (SmolLM2-135M-Instruct.Q4_1) answers"
+
+
+async def test_when_the_llm_is_down_but_the_next_of_the_chain_answers_the_server_is_degraded_and_ready(
+    serve: ServeFactory,
+) -> None:
+    # The OpenAI-compatible test double stands in for a second LLM server on this machine.
+    double = running_double()
+    fallbacks = [f"nearby@{double.base_url}"]
+    async with serve(
+        llm_engine="openai", openai_base_url=_closed_port_url(), llm_fallbacks=fallbacks
+    ) as server:
+        await server.state.engines.get("llm")
+        server.state.assistant = None  # no offline agent: the chain alone keeps the server answering
+        ready = await server.client.get("/health/ready")
+        health = (await server.client.get("/health")).json()
+    assert ready.status_code == 200
+    assert health["status"] == "degraded"
+    assert health["reasons"] == [
+        "LLM backend gpt-4o-mini (OpenAI-compatible API) unreachable: ConnectError; "
+        "nearby (fallback server) answers instead"
+    ]
+    assert health["llm"] == health["reasons"][0]

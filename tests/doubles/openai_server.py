@@ -51,6 +51,10 @@ class DoubleState:
     api_key: str | None = None  # set: requests without `Authorization: Bearer <api_key>` get 401
     fail_status: int | None = None  # set: every request gets this status
     usage: tuple[int, int] | None = None  # set: the (prompt, completion) tokens it reports, else counted
+    models: list[str] = field(default_factory=lambda: ["double-model"])  # what `/v1/models` lists
+    owned_by: str = "test-double"  # each model's `owned_by` there
+    tags_only: bool = False  # like an old Ollama: `/v1/models` is 404, the models are in `/api/tags`
+    delay_secs: float = 0.0  # set: every request waits this long before the double answers
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
     transcriptions: list[Upload] = field(default_factory=list)
     speech_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -173,6 +177,8 @@ def build_app(double: OpenAiDouble) -> FastAPI:
     @app.middleware("http")
     async def gatekeeper(request: Request, call_next: Any) -> Response:
         state = double.state
+        if state.delay_secs:
+            await asyncio.sleep(state.delay_secs)
         if state.fail_status is not None:
             return _error(state.fail_status, "the test double was told to fail")
         given = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -213,6 +219,19 @@ def build_app(double: OpenAiDouble) -> FastAPI:
                 "choices": [choice],
             }
         )
+
+    @app.get("/v1/models")
+    async def models() -> Response:
+        state = double.state
+        if state.tags_only:
+            return _error(404, "not found")
+        data = [{"id": name, "object": "model", "owned_by": state.owned_by} for name in state.models]
+        return JSONResponse({"object": "list", "data": data})
+
+    @app.get("/api/tags")
+    async def tags() -> Response:
+        """Ollama's own list of its models."""
+        return JSONResponse({"models": [{"name": name, "model": name} for name in double.state.models]})
 
     @app.get("/props")
     async def props() -> Response:
@@ -266,7 +285,19 @@ def build_app(double: OpenAiDouble) -> FastAPI:
 
 
 _running: OpenAiDouble | None = None
+_spares: list[OpenAiDouble] = []
 _lock = threading.Lock()
+
+
+def _start() -> OpenAiDouble:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    double = OpenAiDouble(f"http://127.0.0.1:{sock.getsockname()[1]}/v1")
+    server = uvicorn.Server(uvicorn.Config(build_app(double), log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    return double
 
 
 def running_double() -> OpenAiDouble:
@@ -274,12 +305,14 @@ def running_double() -> OpenAiDouble:
     global _running
     with _lock:
         if _running is None:
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            double = OpenAiDouble(f"http://127.0.0.1:{sock.getsockname()[1]}/v1")
-            server = uvicorn.Server(uvicorn.Config(build_app(double), log_level="warning", lifespan="off"))
-            threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-            while not server.started:
-                time.sleep(0.01)
-            _running = double
+            _running = _start()
         return _running.reset()
+
+
+def more_doubles(count: int) -> list[OpenAiDouble]:
+    """`count` more doubles, each on a port of its own apart from `running_double`'s (several servers on one
+    machine, as `llm_engine: auto` finds them); started once, reset for each caller."""
+    with _lock:
+        while len(_spares) < count:
+            _spares.append(_start())
+        return [double.reset() for double in _spares[:count]]

@@ -137,6 +137,8 @@ class Brain:
                     max_tokens=request.options.max_tokens,
                     temperature=request.options.temperature,
                 ):
+                    if chunk.notice is not None:  # e.g. the LLM chain switched to its next member
+                        yield ReplyNotice(chunk.notice[0], dict(chunk.notice[1]))
                     heard = echo.feed(chunk.text) if chunk.text else ""
                     if heard:
                         said.append(heard)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from voxhub.engines.llm.fallback import FallbackLlm, Member
 from voxhub.engines.registry import STAGES
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class Check:
 
     ok: bool
     detail: str
+    standby: bool = False  # failed, but another LLM of the chain answers instead
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "detail": self.detail}
@@ -43,6 +45,11 @@ class Readiness:
     @property
     def ready(self) -> bool:
         return self.status != "unhealthy"
+
+    @property
+    def llm(self) -> str:
+        """Which LLM answers, in words (the `llm` check's detail)."""
+        return self.checks["llm"].detail
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,14 +75,16 @@ class HealthChecker:
         }
         failed = [name for name in ("engines", "database") if not checks[name].ok]
         reasons = [checks[name].detail for name in failed]
-        if not checks["llm"].ok:
-            reasons.append(checks["llm"].detail)
-            if not checks["offline_fallback"].ok:
+        llm = checks["llm"]
+        if not llm.ok:
+            reasons.append(llm.detail)
+            if not llm.standby and not checks["offline_fallback"].ok:
                 failed.append("llm")
         if failed:
             return Readiness("unhealthy", tuple(reasons), checks)
-        if reasons:  # the LLM is down but the offline agent answers
+        if reasons and not llm.ok and not llm.standby:  # the LLM is down but the offline agent answers
             reasons.append("the offline agent answers commands it knows; other questions get an apology")
+        if reasons:
             return Readiness("degraded", tuple(reasons), checks)
         return Readiness("healthy", (), checks)
 
@@ -111,26 +120,56 @@ async def _database(state: ServerState) -> Check:
 
 
 async def _llm(state: ServerState) -> Check:
-    """An HTTP backend answers at all (any status: it is up); an in-process one is up once loaded."""
-    settings = state.engines.settings
+    """The LLM that answers: an HTTP backend answers at all (any status: it is up); an in-process one is up
+    once loaded. Of a chain (`llm_fallbacks`), the members in the order the next turn tries them: the check
+    fails if the first is down, and says which one answers instead."""
     name = state.engines.default_name("llm")
     engine = dict(((stage, n), e) for stage, n, e in state.engines.items()).get(("llm", name))
-    if name == "openai" and settings.openai_base_url:
-        url = settings.openai_base_url
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    elif engine is not None and isinstance(getattr(engine, "base_url", None), str):
-        url, key = engine.base_url, getattr(engine, "api_key", None)
-    else:
-        return Check(engine is not None, f"LLM engine {name} runs in-process")
+    if not isinstance(engine, FallbackLlm):
+        label = name if engine is None else _label(engine.name, engine)
+        reached = await _reach(state, name, engine, label)
+        return reached if reached is not None else Check(True, f"LLM backend {label} answers")
+    members = engine.next_up()
+    first = await _member_check(state, members[0])
+    if first.ok:
+        return first
+    for member in members[1:]:
+        if (await _member_check(state, member)).ok:
+            return Check(False, f"{first.detail}; {member.label} answers instead", standby=True)
+    return first
+
+
+def _label(name: str, engine: Any) -> str:
+    model = getattr(getattr(engine, "capabilities", None), "model", "")
+    return f"{name} ({model})" if model and model != name else name
+
+
+async def _member_check(state: ServerState, member: Member) -> Check:
+    if member.cooling(time.monotonic()):
+        return Check(False, f"LLM {member.label} failed and cools down: {member.last_error}")
+    if member.engine is None:
+        return Check(True, f"LLM {member.label} answers (it loads on first use)")
+    reached = await _reach(state, member.label, member.engine, member.label)
+    return reached if reached is not None else Check(True, f"LLM {member.label} answers")
+
+
+async def _reach(state: ServerState, name: str, engine: Any, label: str) -> Check | None:
+    """None if the engine's HTTP backend answers (or it has none), else the failed check."""
+    settings = state.engines.settings
+    if engine is None:
+        return Check(False, f"LLM engine {name} is not loaded")
+    url, key = getattr(engine, "base_url", None), getattr(engine, "api_key", None)
+    if not isinstance(url, str):
+        return None  # runs in-process
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     timeout = httpx.Timeout(settings.openai_connect_timeout_secs)
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
             await client.get(url.rstrip("/") + "/models", headers=headers)
     except httpx.HTTPError as exc:
-        logger.warning("health: LLM backend %s at %s unreachable: %s", name, url, type(exc).__name__)
-        return Check(False, f"LLM backend {name} unreachable: {type(exc).__name__}")
-    return Check(True, f"LLM backend {name} answers")
+        logger.warning("health: LLM backend %s at %s unreachable: %s", label, url, type(exc).__name__)
+        return Check(False, f"LLM backend {label} unreachable: {type(exc).__name__}")
+    return None
 
 
 def _fallback(state: ServerState) -> Check:

@@ -9,7 +9,15 @@ from typing import Any, cast
 
 from voxhub.config import Settings
 from voxhub.engines.llm.base import LlmEngine
-from voxhub.engines.registry import STAGES, Stage, check_settings, engine_class, setting_for
+from voxhub.engines.llm.chain import load_llm
+from voxhub.engines.registry import (
+    STAGES,
+    Stage,
+    check_engine_name,
+    check_settings,
+    engine_class,
+    setting_for,
+)
 from voxhub.engines.stt.base import SttEngine
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.engines.vad.base import VadEngine
@@ -20,7 +28,10 @@ LoadProgress = Callable[[Stage, str, bool], None]
 
 
 async def load_engine(stage: Stage, name: str, settings: Settings) -> Any:
-    """Construct engine `name` of `stage` from settings and warm it up."""
+    """Construct engine `name` of `stage` from settings and warm it up (an LLM with its fallbacks)."""
+    if stage == "llm":
+        check_engine_name(stage, name)
+        return await load_llm(name, settings)
     engine = engine_class(stage, name).from_settings(settings)
     await engine.warm_up()
     return engine

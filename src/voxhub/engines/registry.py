@@ -34,6 +34,9 @@ ENGINES: dict[Stage, dict[str, str]] = {
         "openai": "voxhub.engines.tts.openai:OpenAiTts",
     },
     "llm": {
+        # The best model a server on this machine offers, else `local`: resolved at load time by
+        # voxhub.engines.llm.chain.load_llm (which also puts `llm_fallbacks` behind every LLM).
+        "auto": "voxhub.engines.llm.fallback:FallbackLlm",
         "local": "voxhub.engines.llm.local:LocalLlm",
         "openai": "voxhub.engines.llm.openai:OpenAiLlm",
     },

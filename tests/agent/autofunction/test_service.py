@@ -122,12 +122,14 @@ async def test_a_tool_whose_tests_fail_cannot_be_approved(
 async def test_a_failing_call_is_a_tool_error_saying_why(
     service: AutoFunctionService, double: OpenAiDouble, registry: ToolRegistry
 ) -> None:
-    source = "def spin(n):\n    while True:\n        n += 1\n"
+    # It spins only for the argument the call gives, so it passes the property check before approval.
+    source = "def spin(n=0):\n    while n == 1:\n        pass\n    return n\n"
     script_tool(
         double,
         {
             **CELSIUS_TOOL,
             "name": "spin",
+            "description": "Spin on a number.",
             "source": source,
             "tests": "def test_nothing():\n    pass\n",
             "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}},

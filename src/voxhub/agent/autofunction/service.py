@@ -14,7 +14,8 @@ from jsonschema import exceptions as schema_errors
 from jsonschema.validators import validator_for
 
 from voxhub.agent.autofunction.generator import GeneratedTool, generate_tool
-from voxhub.agent.autofunction.sandbox import Sandbox
+from voxhub.agent.autofunction.properties import PropertyReport, build_check, read_report
+from voxhub.agent.autofunction.sandbox import Sandbox, SandboxResult
 from voxhub.agent.autofunction.static_check import Violation, check_source, function_parameters
 from voxhub.agent.autofunction.store import AutoFunction, AutoFunctionStore
 from voxhub.agent.autofunction.tool import AutoFunctionTool
@@ -124,6 +125,7 @@ class AutoFunctionService:
                 },
             )
         report = await self.sandbox.test(generated.source, generated.tests) if generated.tests else None
+        checked = await self._property_check(generated)
         async with self._lock:
             now = time.time()
             function = AutoFunction(
@@ -138,14 +140,30 @@ class AutoFunctionService:
                 status="pending",
                 created_at=now,
                 updated_at=now,
-                test_report=report.to_dict() if report else {"ok": False, "tests": None},
+                test_report=(report.to_dict() if report else {"ok": False, "tests": None})
+                | {"property_check": checked.to_dict()},
             )
             await self.store.save(function)
         logger.info(
             "autofunction created",
             extra={"autofunction": function.name, "id": function.id, "tests_passed": function.tests_passed},
         )
+        if not checked.passed:
+            case = checked.failures[0] if checked.failures else {"message": checked.error}
+            logger.warning(
+                "autofunction %s failed the property check: %s",
+                function.name,
+                case.get("message"),
+                extra={"autofunction": function.name, "id": function.id, "failing_case": case},
+            )
         return function
+
+    async def _property_check(self, generated: GeneratedTool) -> PropertyReport:
+        """voxhub's own tests of the tool (round trip, types), run in the sandbox like the model's."""
+        check = build_check(generated.name, generated.name, generated.description, generated.parameters)
+        if not check.checks:
+            return read_report(check, SandboxResult(True, 0.0))
+        return read_report(check, await self.sandbox.test(generated.source, check.source))
 
     async def all(self) -> list[AutoFunction]:
         """Every generated tool, oldest first."""
@@ -159,8 +177,16 @@ class AutoFunctionService:
         async with self._lock:
             function = await self.store.get(function_id)
             if not function.tests_passed:
+                why = "its tests did not pass in the sandbox"
+                if not function.property_check_passed:
+                    failing = function.property_failures
+                    check = function.test_report.get("property_check") or {}
+                    said = (
+                        failing[0].get("message") if failing else f"it did not finish: {check.get('error')}"
+                    )
+                    why = f"it failed voxhub's property check ({said})"
                 raise AutoFunctionConflict(
-                    f"{function.name!r} cannot be approved: its tests did not pass in the sandbox",
+                    f"{function.name!r} cannot be approved: {why}",
                     details={"id": function.id, "test_report": function.test_report},
                 )
             if function.status == "approved":

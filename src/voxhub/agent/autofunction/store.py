@@ -36,11 +36,23 @@ class AutoFunction:
     status: Status
     created_at: float  # unix seconds
     updated_at: float
-    test_report: dict[str, Any] = field(default_factory=dict)  # the sandboxed test run, as SandboxResult
+    # the sandboxed test run, as SandboxResult, with `property_check` (a PropertyReport) beside it
+    test_report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tests_passed(self) -> bool:
-        return bool((self.test_report.get("tests") or {}).get("passed"))
+        """Its own tests passed, and so did voxhub's property check (a tool stored before it had none)."""
+        return bool((self.test_report.get("tests") or {}).get("passed")) and self.property_check_passed
+
+    @property
+    def property_check_passed(self) -> bool:
+        check = self.test_report.get("property_check")
+        return check is None or bool(check.get("passed"))
+
+    @property
+    def property_failures(self) -> list[dict[str, Any]]:
+        """The failing cases of the property check (see properties.py)."""
+        return list((self.test_report.get("property_check") or {}).get("failures") or [])
 
     def with_status(self, status: Status, at: float) -> AutoFunction:
         return replace(self, status=status, updated_at=at)

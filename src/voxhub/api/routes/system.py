@@ -45,7 +45,8 @@ _SERVER_PACKAGES = ("fastapi", "uvicorn", "pydantic", "numpy")
 )
 async def health(state: State) -> JSONResponse:
     """Seed 001's shape, `{status, timestamp, server_info{active_connections, max_connections,
-    capacity_usage}}`, plus `reasons`: status is `healthy`, `degraded` (answers, with reasons) or `unhealthy` (503).
+    capacity_usage}}`, plus `reasons` and `llm` (which LLM answers): status is `healthy`, `degraded`
+    (answers, with reasons) or `unhealthy` (503).
     """
     readiness = await state.health.readiness(state)
     body = {
@@ -53,6 +54,7 @@ async def health(state: State) -> JSONResponse:
         "timestamp": time.time(),
         "server_info": state.connections.capacity(),
         "reasons": list(readiness.reasons),
+        "llm": readiness.llm,
     }
     return JSONResponse(body, status_code=200 if readiness.ready else 503)
 

@@ -52,12 +52,14 @@ class LlmUsage:
 @dataclass(frozen=True, slots=True)
 class LlmChunk:
     """A piece of the reply: text as it streams; tool calls whole, in the last chunk, with finish_reason
-    (`stop`, `length` at the token cap, `tool_calls`, or `LOOP_CUT`)."""
+    (`stop`, `length` at the token cap, `tool_calls`, or `LOOP_CUT`). `notice`, on a chunk of its own: an
+    event about the answer for the client, (kind, data), e.g. the LLM chain switching to its next member."""
 
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     finish_reason: str | None = None
     usage: LlmUsage | None = None
+    notice: tuple[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,15 @@ class OpenAiLlm:
             repetition_guard=settings.openai_repetition_guard,
         )
 
+    @property
+    def base_url(self) -> str:
+        """The service's OpenAI-compatible base URL (for the health check)."""
+        return self._base_url
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key
+
     async def warm_up(self) -> None:
         """Nothing to load; a remote service is checked by the first request, not at start-up."""
 
