@@ -50,6 +50,7 @@ def test_an_unusable_answer_is_a_clear_error(reply: str) -> None:
     with pytest.raises(GenerationError) as caught:
         parse_reply(reply)
     assert caught.value.details["reply"] == reply[:1000]
+    assert caught.value.status_code == 422  # the model answered: no tool for this description, no 502
 
 
 async def test_an_empty_description_is_refused_before_asking(llm: OpenAiLlm, double: OpenAiDouble) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, complete
-from voxhub.errors import EmptyTextError, EngineError, InputError
+from voxhub.errors import EmptyTextError, InputError, VoxhubError
 
 MAX_DESCRIPTION_CHARS = 2000
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
@@ -27,10 +27,15 @@ processes, the network, eval/exec/open, dunder attributes or a module's private 
 literal strings; no string annotations; no top-level statements besides definitions."""
 
 
-class GenerationError(EngineError):
-    """The LLM's answer was not a usable tool definition."""
+class GenerationError(VoxhubError):
+    """The LLM's answer was not a usable tool definition.
+
+    422, not 502: the model answered, but not with a tool for this description (a vague or empty one, most
+    often); the message says what was wrong and the client may describe the tool more precisely.
+    """
 
     code = "autofunction_generation_failed"
+    status_code = 422
 
 
 @dataclass(frozen=True, slots=True)
