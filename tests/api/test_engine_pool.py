@@ -32,3 +32,16 @@ async def test_sessions_asking_at_once_for_a_new_engine_share_one_load(session_s
 async def test_an_unknown_engine_name_is_refused_naming_the_choices(engine_pool: EnginePool) -> None:
     with pytest.raises(UnknownEngineError, match="choose one of: hibari, piper, espeak, openai"):
         await engine_pool.get("tts", "festival")
+
+
+async def test_local_by_name_is_the_embedded_model_auto_chose_not_a_second_one(
+    session_settings: Settings,
+) -> None:
+    pool = EnginePool(session_settings.model_copy(update={"llm_engine": "auto", "llm_fallbacks": []}))
+    try:
+        chosen = await pool.get("llm")  # no LLM server on this machine for the tests: the embedded model
+
+        assert await pool.get("llm", "local") is chosen
+        assert list(pool.loaded()["llm"]) == ["auto"]
+    finally:
+        await pool.aclose()

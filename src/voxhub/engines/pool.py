@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
+from voxhub.engines.llm.local import LocalLlm
 from voxhub.engines.loader import Engines, LoadProgress, load_engine
 from voxhub.engines.registry import STAGES, Stage, check_engine_name, setting_for
 
@@ -65,7 +66,7 @@ class EnginePool:
         Raises UnknownEngineError for an unregistered name, ModelError or EngineError if it cannot load.
         """
         key = (stage, check_engine_name(stage, name or self.default_name(stage)))
-        engine = self._engines.get(key)
+        engine = self._engines.get(key) or self._embedded_llm(key)
         if engine is not None:
             return engine
         # One lock per engine: two sessions asking for the same new engine load it once, others are not held up.
@@ -79,6 +80,15 @@ class EnginePool:
                 self._load_secs[key] = time.perf_counter() - started
                 self._engines[key] = engine
             return engine
+
+    def _embedded_llm(self, key: tuple[Stage, str]) -> LocalLlm | None:
+        """`local` asked for by name when `auto` already chose the embedded model: the same one, not a second
+        llama.cpp server."""
+        if key != ("llm", "local"):
+            return None
+        return next(
+            (e for (s, _), e in self._engines.items() if s == "llm" and isinstance(e, LocalLlm)), None
+        )
 
     def loaded(self) -> dict[str, dict[str, float]]:
         """Stage -> engine name -> seconds it took to load, for every engine loaded so far."""
