@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from voxhub.agent.leaks import EchoFilter
 from voxhub.agent.memory import NOTES_HEADER, SUMMARY_PREFIX, HistoryCompactor
 from voxhub.agent.offline import OfflineAgent, OfflineReply
+from voxhub.agent.tool_json import json_tool_calls
 from voxhub.agent.tools.base import ToolError, ToolResult
 from voxhub.agent.tools.timers import TimerService
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
@@ -130,13 +131,14 @@ class Brain:
             choice = wanted if calls_left > 0 else "none"
             offered = () if choice == "none" else specs  # "none": the LLM answers in words only
             try:
-                async for chunk in self.llm.chat(
+                stream = self.llm.chat(
                     messages,
                     tools=offered,
                     tool_choice=choice if offered else None,
                     max_tokens=request.options.max_tokens,
                     temperature=request.options.temperature,
-                ):
+                )
+                async for chunk in json_tool_calls(stream, offered):  # calls it wrote as JSON text too
                     heard = echo.feed(chunk.text) if chunk.text else ""
                     if heard:
                         said.append(heard)
