@@ -89,11 +89,12 @@ def listed_entities(messages: Sequence[ChatMessage]) -> list[ListedEntity]:
         for row in rows[1:] if rows and not rows[0].strip() else rows:
             if not row.strip() or row.lstrip().startswith("```"):
                 break
-            fields = [field.strip() for field in row.split(",")]
-            if len(fields) < 4 or not _ENTITY_ID.match(fields[0]):
+            fields = row.split(",")
+            if len(fields) < 4 or not _ENTITY_ID.match(fields[0].strip()):
                 continue
             aliases = tuple(alias.strip() for alias in fields[-1].split("/") if alias.strip())
-            entities.append(ListedEntity(fields[0], ",".join(fields[1:-2]), fields[-2], aliases))
+            name = ",".join(fields[1:-2]).strip()
+            entities.append(ListedEntity(fields[0].strip(), name, fields[-2].strip(), aliases))
         if entities:
             return entities
     return []
