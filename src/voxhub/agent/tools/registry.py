@@ -216,9 +216,10 @@ def _checked_arguments(name: str, validator: Validator, arguments: str | Mapping
 
 
 def _strict(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema arguments are checked against: an object's arguments are only those it names, unless it
-    says otherwise (`additionalProperties`). Nested objects (a service's data) stay as open as they are."""
-    if schema.get("type") == "object" and "additionalProperties" not in schema:
+    """The schema arguments are checked against: a tool that names its arguments takes only those, unless it
+    says otherwise (`additionalProperties`). A tool that names none, and nested objects (a service's data),
+    stay as open as they are."""
+    if schema.get("type") == "object" and schema.get("properties") and "additionalProperties" not in schema:
         return {**schema, "additionalProperties": False}
     return schema
 
