@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from tests.doubles.openai_server import running_double
+from voxhub.agent.brain import Brain
 from voxhub.agent.context_fit import fit_context, message_tokens
 from voxhub.engines.llm.base import ChatMessage, ToolCall, ToolSpec
+from voxhub.engines.llm.openai import OpenAiLlm
+from voxhub.pipeline.reply import ReplyOptions, ReplyRequest, ReplyText
 
 SYSTEM = ChatMessage("system", "You are a home assistant. " * 20)
 TOOL = ToolSpec("execute_services", "Run Home Assistant services.", {"type": "object", "properties": {}})
@@ -69,3 +73,21 @@ def test_a_system_prompt_longer_than_the_context_is_cut_in_the_middle_not_refuse
     assert fitted.messages[0].content.endswith("The last instruction.")
     assert fitted.messages[-1] == ChatMessage("user", "Hello?")
     assert sum(map(message_tokens, fitted.messages)) + fitted.max_tokens <= 2048
+
+
+async def test_a_native_conversations_llm_call_is_fitted_too() -> None:
+    # The OpenAI-compatible test double stands in for the LLM server and records what it was sent.
+    double = running_double()
+    llm = OpenAiLlm(
+        base_url=double.base_url, api_key=None, model="double", loopback=True, context_tokens=1024
+    )
+    messages = (*history(200), ChatMessage("user", "And now?"))
+
+    events = [event async for event in Brain(llm).reply(ReplyRequest("t1", messages, ReplyOptions("", 64)))]
+
+    sent = double.state.chat_requests[-1]["messages"]
+    assert sent[0]["content"] == SYSTEM.content
+    assert sent[-1] == {"role": "user", "content": "And now?"}
+    assert len(sent) < len(messages)
+    assert double.state.chat_requests[-1]["max_tokens"] == 64
+    assert "".join(e.text for e in events if isinstance(e, ReplyText)) == double.state.reply
