@@ -91,6 +91,25 @@ async def test_eocs_default_legacy_functions_get_a_function_call(url: str) -> No
     }
 
 
+async def test_eocs_legacy_function_result_gets_the_confirmation_too(url: str) -> None:
+    sdk = client(url)
+    messages: list[Any] = conversation("Switch off the big lamp.")
+    first = await sdk.chat.completions.create(
+        model="x", messages=messages, functions=[EXECUTE_SERVICES], function_call="auto"
+    )
+    messages += [
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "function", "name": "execute_services", "content": "[{'success': True}]"},
+    ]
+
+    final = await sdk.chat.completions.create(
+        model="x", messages=messages, functions=[EXECUTE_SERVICES], function_call="none"
+    )
+
+    assert final.choices[0].message.content == "Turned off the Living Room Lamp."
+    assert final.choices[0].finish_reason == "stop"
+
+
 async def test_the_tool_result_gets_a_short_spoken_confirmation(url: str) -> None:
     sdk = client(url)
     messages: list[Any] = conversation("Turn on the kitchen light.")
