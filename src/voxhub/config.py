@@ -314,7 +314,11 @@ class Settings(BaseSettings):
         None, description="GGUF file for `local`; empty uses the bundled SmolLM2-135M."
     )
     llm_context_tokens: int = Field(
-        8192, ge=512, description="Context window of `local`, shared by its slots."
+        8192,
+        ge=512,
+        description="Context window of `local`, shared by its slots: each conversation's prompt is fitted to"
+        " one slot (`llm_context_tokens / llm_slots`, reported in `/v1/models`); with `openai`, the"
+        " budget prompts are fitted to.",
     )
     llm_slots: int = Field(4, ge=1, le=64, description="Parallel `local` sessions before requests queue.")
     llm_threads: int = Field(

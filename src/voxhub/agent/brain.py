@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from voxhub.agent.context_fit import fit_context, is_overflow
 from voxhub.agent.leaks import EchoFilter
 from voxhub.agent.memory import NOTES_HEADER, SUMMARY_PREFIX, HistoryCompactor
 from voxhub.agent.offline import OfflineAgent, OfflineReply
-from voxhub.agent.tools.base import ToolError, ToolResult
+from voxhub.agent.tool_json import json_tool_calls
+from voxhub.agent.tools.base import ToolArgumentsError, ToolError, ToolResult
 from voxhub.agent.tools.timers import TimerService
-from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
+from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, ToolCall, ToolSpec
 from voxhub.errors import EngineError, VoxhubError
 from voxhub.pipeline.reply import (
     ReplyEvent,
@@ -35,6 +37,7 @@ NEUTRAL = "neutral"
 TONE = "The user sounds {adjective}: answer in a fitting tone."
 # What the brain adds to the prompt that the user must never hear read back (`voxhub.agent.leaks`).
 INTERNAL_NOTES = (TONE.format(adjective="calm"), NOTES_HEADER, SUMMARY_PREFIX)
+_FIT_ATTEMPTS = 3  # an overflow the estimate missed is fitted again, into two thirds, then four ninths
 
 
 class EmotionLabeller(Protocol):
@@ -130,13 +133,8 @@ class Brain:
             choice = wanted if calls_left > 0 else "none"
             offered = () if choice == "none" else specs  # "none": the LLM answers in words only
             try:
-                async for chunk in self.llm.chat(
-                    messages,
-                    tools=offered,
-                    tool_choice=choice if offered else None,
-                    max_tokens=request.options.max_tokens,
-                    temperature=request.options.temperature,
-                ):
+                stream = self._chat(messages, offered, choice if offered else None, request)
+                async for chunk in json_tool_calls(stream, offered):  # calls it wrote as JSON text too
                     if chunk.notice is not None:  # e.g. the LLM chain switched to its next member
                         yield ReplyNotice(chunk.notice[0], dict(chunk.notice[1]))
                     heard = echo.feed(chunk.text) if chunk.text else ""
@@ -194,6 +192,50 @@ class Brain:
             if not server_calls:
                 return
 
+    async def _chat(
+        self,
+        messages: list[ChatMessage],
+        tools: tuple[ToolSpec, ...],
+        tool_choice: str | None,
+        request: ReplyRequest,
+    ) -> AsyncIterator[LlmChunk]:
+        """The LLM's answer to `messages` fitted to its context; fitted tighter if the server still finds
+        them too long (the count is an estimate), so an overflow never fails the turn."""
+        context = self.llm.capabilities.context_tokens
+        for attempt in range(_FIT_ATTEMPTS):
+            fitted = fit_context(
+                messages, tools, context_tokens=context, max_tokens=request.options.max_tokens
+            )
+            if fitted.dropped or fitted.shortened:
+                logger.info(
+                    "the prompt was fitted to the LLM's context",
+                    extra={
+                        "context_tokens": context,
+                        "dropped_messages": fitted.dropped,
+                        "shortened_messages": fitted.shortened,
+                    },
+                )
+            started = False
+            try:
+                async for chunk in self.llm.chat(
+                    fitted.messages,
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    max_tokens=fitted.max_tokens,
+                    temperature=request.options.temperature,
+                ):
+                    started = True
+                    yield chunk
+                return
+            except EngineError as exc:
+                if started or not is_overflow(exc) or attempt == _FIT_ATTEMPTS - 1:
+                    raise
+                logger.warning(
+                    "the LLM found the prompt too long: fitting it into less",
+                    extra={"context_tokens": context, "error": exc.message},
+                )
+                context = context * 2 // 3
+
     async def _run(
         self, calls: tuple[ToolCall, ...], own_names: set[str], calls_left: int
     ) -> tuple[tuple[ChatMessage, ...], ToolError | None]:
@@ -215,6 +257,8 @@ class Brain:
                 assert box is not None
                 result = await box.call(call.name, call.arguments_json or "{}")
                 results.append(ChatMessage("tool", result.content, tool_call_id=call.id))
+            except ToolArgumentsError as exc:  # the LLM is told why, and may call it again correctly
+                results.append(ChatMessage("tool", f"error: {exc.message}", tool_call_id=call.id))
             except ToolError as exc:
                 failure = exc
                 results.append(ChatMessage("tool", f"error: {exc.message}", tool_call_id=call.id))

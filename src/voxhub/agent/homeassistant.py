@@ -186,11 +186,15 @@ class HomeAssistantClient:
             ) from error
         status = response.status_code
         if status in (401, 403):
-            raise HomeAssistantAuthError(f"Home Assistant answered {status} to the token", details=where)
+            raise HomeAssistantAuthError(
+                f"Home Assistant answered {status} to the token", details={**where, "status": status}
+            )
         if status == 404 and entity_id is not None:
-            raise UnknownEntityError(entity_id)
+            raise UnknownEntityError(entity_id, details={"status": status})
         if status >= 500:
-            raise HomeAssistantUnavailable(f"Home Assistant answered {status}", details=where)
+            raise HomeAssistantUnavailable(
+                f"Home Assistant answered {status}", details={**where, "status": status}
+            )
         if status >= 400:
             raise HomeAssistantRequestError(
                 f"Home Assistant answered {status}: {response.text[:300]}",

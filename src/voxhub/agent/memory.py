@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from voxhub.agent.context_fit import CHARS_PER_TOKEN, MESSAGE_TOKENS
 from voxhub.agent.tools.base import ToolError, ToolKind, ToolResult
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolSpec, complete
 from voxhub.pipeline.reply import ReplyCompacted
@@ -14,6 +15,7 @@ from voxhub.sessions.store import SessionStore
 
 SUMMARY_PREFIX = "Summary of the earlier conversation: "
 NOTES_HEADER = "What you remember about this user:"
+_SUMMARY_TOKENS = 200
 _SUMMARISE = (
     "You keep the memory of a conversation. Summarise the conversation below in at most five sentences."
     " Keep names, facts, numbers, decisions, open questions and what the user likes or dislikes."
@@ -47,10 +49,15 @@ class HistoryCompactor:
             return None
         older = history[:cut]
         transcript = "\n".join(_line(message) for message in older)
+        # The summary's own prompt must fit too: what does not is the oldest, already summarised or least used.
+        room = (
+            self.llm.capabilities.context_tokens - _SUMMARY_TOKENS - 2 * MESSAGE_TOKENS - len(_SUMMARISE) // 3
+        )
+        transcript = transcript[-max(room, 64) * CHARS_PER_TOKEN :]
         summary = await complete(
             self.llm,
             [ChatMessage("system", _SUMMARISE), ChatMessage("user", transcript)],
-            max_tokens=200,
+            max_tokens=_SUMMARY_TOKENS,
             temperature=0.0,
         )
         text = summary.text.strip()

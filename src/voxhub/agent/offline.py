@@ -357,3 +357,7 @@ class OfflineAgent:
     def _only_thermostat(self) -> EntityState | None:
         thermostats = [e for e in self._entities.values() if e.domain == "climate"]
         return thermostats[0] if len(thermostats) == 1 else None
+
+    def matcher(self, language: str = "en") -> IntentMatcher | None:
+        """The sentence matcher of `language` (None: none loaded), to copy for entities a client lists."""
+        return self._matchers.get(language.split("-")[0].lower())

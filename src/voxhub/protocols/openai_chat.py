@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from voxhub.agent.client_tools import ClientToolsLlm
 from voxhub.agent.server_tools import ServerToolsLlm
 from voxhub.api.errors import error_body
 from voxhub.api.limits import TURN
@@ -107,6 +108,9 @@ async def chat_completions(body: ChatCompletionRequest, state: State) -> Respons
     if state.assistant is not None and state.assistant.tools is not None:
         tools = state.assistant.tools
         engine = ServerToolsLlm(engine, tools, max_tool_calls=state.settings.tools_max_calls_per_turn)
+    # Commands on the client's devices become calls of its own service tool, even if the model has no tools.
+    offline = state.assistant.offline if state.assistant is not None else None
+    engine = ClientToolsLlm(engine, offline, offline_first=state.settings.agent_offline_first)
     if turn.session_id is not None:
         await state.sessions.get_or_create(turn.session_id)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"

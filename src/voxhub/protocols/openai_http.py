@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from voxhub.api.state import State
+from voxhub.engines.llm.base import LlmCapabilities
 from voxhub.protocols import openai_audio, openai_chat
 
 router = APIRouter(prefix="/v1")
@@ -32,10 +33,31 @@ async def models(state: State) -> dict[str, Any]:
         *TTS_ALIASES,
     ]
     created = int(state.started_at)
+    llm_ids = {llm.capabilities.model, llm.name}
     return {
         "object": "list",
         "data": [
-            {"id": model_id, "object": "model", "created": created, "owned_by": "voxhub"}
+            {
+                "id": model_id,
+                "object": "model",
+                "created": created,
+                "owned_by": "voxhub",
+                **(_llm_capabilities(llm.capabilities) if model_id in llm_ids else {}),
+            }
             for model_id in dict.fromkeys(ids)  # in order, once each
         ],
+    }
+
+
+def _llm_capabilities(capabilities: LlmCapabilities) -> dict[str, Any]:
+    """What a client may rely on: the context one conversation gets, and whether the model calls tools
+    itself (commands on a client's devices become calls of its service tool either way)."""
+    return {
+        "context_length": capabilities.context_tokens,
+        "capabilities": {
+            "tools": capabilities.tool_calling,
+            "home_command_tool_calls": True,
+            "context_tokens": capabilities.context_tokens,
+            "streaming": capabilities.streaming,
+        },
     }

@@ -64,6 +64,7 @@ EXECUTE_SERVICES_SPEC = ToolSpec(
                         },
                     },
                     "required": ["domain", "service", "service_data"],
+                    "additionalProperties": False,  # an entity_id beside service_data would be lost
                 },
             }
         },

@@ -79,7 +79,7 @@ class ToolRegistry:
             raise ConfigError(
                 f"tool {name!r} has an invalid parameter schema: {exc.message}", details={"tool": name}
             ) from None
-        self._entries = {**self._entries, name: _Entry(tool, validator_class(schema))}
+        self._entries = {**self._entries, name: _Entry(tool, validator_class(_strict(schema)))}
 
     def unregister(self, name: str) -> Tool:
         """Remove a tool; calls already running finish."""
@@ -115,11 +115,22 @@ class ToolRegistry:
         """Check the arguments and run the tool; every failure comes out as a ToolError."""
         entry = self._entries.get(name)
         if entry is None:
-            raise ToolError(
+            missing = ToolError(
                 f"no tool named {name!r}",
                 spoken="Sorry, I don't know how to do that.",
                 details={"tool": name, "known": sorted(self._entries)},
             )
+            _log_failure(name, arguments, missing)
+            raise missing
+        try:
+            return await self._call(name, entry, arguments, timeout_secs)
+        except ToolError as exc:
+            _log_failure(name, arguments, exc)
+            raise
+
+    async def _call(
+        self, name: str, entry: _Entry, arguments: str | Mapping[str, Any], timeout_secs: float | None
+    ) -> ToolResult:
         checked = _checked_arguments(name, entry.validator, arguments)
         limit = self.timeout_secs if timeout_secs is None else timeout_secs
         deadline = asyncio.timeout(limit)
@@ -183,15 +194,79 @@ def _checked_arguments(name: str, validator: Validator, arguments: str | Mapping
             spoken="Sorry, I got confused about the details.",
             details={"tool": name},
         )
-    error = schema_errors.best_match(validator.iter_errors(parsed))
-    if error is not None:
-        field = _field_of(error)
+    schema = validator.schema if isinstance(validator.schema, Mapping) else {}
+    unknown = _unknown_arguments(schema, parsed)
+    errors = [
+        error
+        for error in validator.iter_errors(parsed)
+        if not (unknown and error.validator == "additionalProperties" and not error.absolute_path)
+    ]
+    error = schema_errors.best_match(errors)
+    if unknown or error is not None:
+        problems = [_unknown_message(schema, unknown)] if unknown else []
+        field = _field_of(error) if error is not None else unknown[0]
+        if error is not None:
+            problems.append(f"{field}: {error.message}")
         raise ToolArgumentsError(
-            f"invalid arguments for {name!r}: {field}: {error.message}",
+            f"invalid arguments for {name!r}: {'; '.join(problems)}",
             spoken="Sorry, I got confused about the details.",
-            details={"tool": name, "field": field},
+            details={"tool": name, "field": field, **({"unknown": unknown} if unknown else {})},
         )
     return parsed
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema arguments are checked against: a tool that names its arguments takes only those, unless it
+    says otherwise (`additionalProperties`). A tool that names none, and nested objects (a service's data),
+    stay as open as they are."""
+    if schema.get("type") == "object" and schema.get("properties") and "additionalProperties" not in schema:
+        return {**schema, "additionalProperties": False}
+    return schema
+
+
+def _unknown_arguments(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> list[str]:
+    if schema.get("additionalProperties", True) is not False:
+        return []
+    known = schema.get("properties") or {}
+    patterns = schema.get("patternProperties") or {}
+    return [key for key in arguments if key not in known and not patterns]
+
+
+def _unknown_message(schema: Mapping[str, Any], unknown: list[str]) -> str:
+    """Which arguments are not the tool's, and what it takes, so the LLM can call it again correctly."""
+    known = list(schema.get("properties") or {})
+    said = ", ".join(repr(key) for key in unknown)
+    message = (
+        f"unknown argument{'s' if len(unknown) > 1 else ''} {said}; it takes: {', '.join(known) or 'none'}"
+    )
+    nests = [
+        key
+        for key, spec in (schema.get("properties") or {}).items()
+        if isinstance(spec, Mapping) and any(u in (spec.get("properties") or {}) for u in unknown)
+    ]
+    if nests:  # a top-level entity_id beside service_data: say where it goes
+        message += f" ({said} goes inside {nests[0]!r})"
+    return message
+
+
+def _log_failure(name: str, arguments: str | Mapping[str, Any], error: ToolError) -> None:
+    """Every failed call, with what it was asked and what the far end answered, for the operator."""
+    shown = arguments if isinstance(arguments, str) else json.dumps(dict(arguments), default=str)
+    upstream = error.details.get("status")
+    logger.warning(
+        "tool %s failed (%s%s): %s; arguments: %s",
+        name,
+        error.code,
+        f", upstream status {upstream}" if upstream is not None else "",
+        error.message,
+        shown[:1000],
+        extra={
+            "tool": name,
+            "arguments": shown[:1000],
+            "error": error.code,
+            "upstream_status": upstream,
+        },
+    )
 
 
 def _field_of(error: schema_errors.ValidationError) -> str:
