@@ -100,11 +100,16 @@ def _the(name: str) -> str:
 
 
 def _named(entities: Iterable[EntityState], thing: str) -> list[EntityState]:
-    """Entities whose name holds `thing` ("front door" → Front Door Lock), else its singular."""
-    for wanted in (thing, thing.removesuffix("s"), re.sub(r"s\b", "", thing)):
-        found = [
-            e for e in entities if wanted and all(w in e.name.casefold().split() for w in wanted.split())
-        ]
+    """Entities named `thing`, else whose name holds its words ("front door" → Front Door Lock), else singular."""
+    entities = list(entities)
+    wanted_names = [w for w in (thing, thing.removesuffix("s"), re.sub(r"s\b", "", thing)) if w]
+    for wanted in wanted_names:  # a name said whole wins over names that hold its words
+        found = [e for e in entities if e.name.casefold() == wanted]
+        if found:
+            return found
+    for wanted in wanted_names:
+        words = wanted.split()
+        found = [e for e in entities if all(w in e.name.casefold().split() for w in words)]
         if found:
             return found
     return []
