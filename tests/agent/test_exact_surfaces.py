@@ -7,11 +7,13 @@ to show the question never reached a model.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
+from openai import AsyncOpenAI
 from wyoming.asr import Transcript
 from wyoming.handle import Handled
 
@@ -126,3 +128,23 @@ async def test_a_question_it_cannot_answer_exactly_still_reaches_the_llm(
 
     assert answer == "The capital of France is Paris."
     assert len(double.state.chat_requests) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="/v1/chat/completions calls the LLM directly, not the brain: issue 13 item 3 routes it through",
+)
+async def test_openai_chat_completions_answer_a_date_question_exactly(
+    voxhub: Voxhub, double: OpenAiDouble
+) -> None:
+    today = date.today()
+    christmas = date(today.year + (date(today.year, 12, 25) < today), 12, 25)
+    async with AsyncOpenAI(base_url=f"{voxhub.http_url}/v1", api_key="unused") as client:
+        completion = await client.chat.completions.create(
+            model="voxhub", messages=[{"role": "user", "content": "How many days until Christmas?"}]
+        )
+
+    days = (christmas - today).days
+    if days > 1:  # on the day itself, or the day before, the answer is worded differently
+        assert completion.choices[0].message.content == f"There are {days} days until Christmas."
+    assert double.state.chat_requests == []
