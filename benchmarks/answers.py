@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from voxhub.agent.exact import normalise
+from voxhub.agent.exact import normalise, solve
 from voxhub.agent.offline import OfflineAgent
 from voxhub.agent.personas import shipped_personas
 from voxhub.config import load_settings
@@ -269,6 +269,16 @@ async def exact_run(show: bool) -> None:
             n = len(questions)
             print(f"| {group} | {n} | {before / n:.0%} | {after / n:.0%} | {solved}/{n} |", flush=True)
         print(f"| **all** | {total} | {sums[0] / total:.0%} | {sums[1] / total:.0%} | {sums[2]}/{total} |")
+        timings = []
+        for _ in range(20):
+            for prompt in [p for questions in EXACT.values() for p, _ in questions] + list(PROMPTS["facts"]):
+                started = time.perf_counter()
+                solve(prompt, _TODAY)
+                timings.append((time.perf_counter() - started) * 1000)
+        p50, p95 = p50_p95(timings)
+        print(
+            f"\nthe solver alone, this set and the facts (which it leaves alone) x 20: {p50:.2f} / {p95:.2f} ms"
+        )
     finally:
         await agent.aclose()
         await llm.aclose()
