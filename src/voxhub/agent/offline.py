@@ -162,22 +162,22 @@ class OfflineAgent:
     ) -> OfflineReply | None:
         """Answer `text` if it is a command or a question this agent knows; None sends it on to the LLM.
 
-        In order: an exact answer (arithmetic, conversions, dates: `voxhub.agent.exact`), a command from
-        Home Assistant's sentences, then a question about the home (answered from Home Assistant's states, or
-        with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
+        In order: a command from Home Assistant's sentences, an exact answer (arithmetic, conversions,
+        dates: `voxhub.agent.exact`), then a question about the home (answered from Home Assistant's states,
+        or with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
         (announced in it), in place of the agent's."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
-        exact = solve(text, self._clock().date()) if matcher.language == "en" else None
-        if exact is not None:
-            return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
         self._refresh_if_stale()
         found = await asyncio.to_thread(matcher.match, text)
         if found is not None:
             reply = await self._carry_out(found, timers or self.timers)
             if reply is not None:
                 return reply
+        exact = solve(text, self._clock().date()) if matcher.language == "en" else None
+        if exact is not None:
+            return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
         home = home_request(text) if matcher.language == "en" else None
         if self.client is None:
             if home is None:
