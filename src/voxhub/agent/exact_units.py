@@ -190,6 +190,21 @@ def solve_conversion(text: str, today: date) -> ExactAnswer | None:
     return None
 
 
+def convert(amount: float | str, source: str, target: str) -> ExactAnswer | None:
+    """`amount` `source` units in `target` units, as a sentence; None for an unknown or ambiguous unit.
+
+    For tools: 5, "miles", "km" gives 5 miles is about 8.05 kilometres.
+    """
+    source, target = (" ".join(unit.casefold().split()) for unit in (source, target))
+    if source not in _BY_NAME or target not in _BY_NAME:
+        return None
+    written = format(amount, "f") if isinstance(amount, float) else str(amount)
+    if not re.fullmatch(r"-?\d+(?:\.\d+)?", written):
+        return None
+    written = written.rstrip("0").rstrip(".") if "." in written else written
+    return _convert(written, source, target, how_many=False)
+
+
 def _pick(source: str, target: str) -> tuple[Unit, Unit] | None:
     """The one reading of both units with one kind ("ounces" in "ounces in a cup" is a volume)."""
     pairs = [
