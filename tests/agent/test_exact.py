@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from voxhub.agent.offline import OfflineAgent
+from voxhub.agent.tools.timers import TimerService
 
 # Monday 7 December 2026, 10:30 in the server's time zone.
 MONDAY_MORNING = datetime(2026, 12, 7, 10, 30, tzinfo=timezone(timedelta(hours=1)))
@@ -194,3 +195,22 @@ async def test_what_only_sounds_like_the_home_goes_to_the_language_model(
     agent: OfflineAgent, question: str
 ) -> None:
     assert await agent.handle(question) is None
+
+
+async def test_a_conversion_that_fits_a_timer_sentence_sets_no_timer() -> None:
+    timers = TimerService()
+    agent = await OfflineAgent.load(timers=timers)
+
+    reply = await agent.handle("How many minutes in 3 hours?")
+    await timers.aclose()
+
+    assert reply is not None
+    assert reply.text == "There are 180 minutes in 3 hours."
+    assert timers.timers() == ()
+
+
+async def test_asking_for_the_date_keeps_home_assistants_intent(agent: OfflineAgent) -> None:
+    reply = await agent.handle("What is the date today?")
+
+    assert reply is not None
+    assert reply.intent == "HassGetCurrentDate"

@@ -35,6 +35,9 @@ _TOGGLE_DOMAINS = frozenset(
     {"light", "switch", "fan", "input_boolean", "media_player", "climate", "humidifier"}
 )
 
+# Home Assistant's time and date intents answer what the exact solver would say too, under their own names.
+_CLOCK_INTENTS = frozenset({"HassGetCurrentTime", "HassGetCurrentDate"})
+
 # An unknown device name re-reads the entities at most this often (a burst of them costs one request).
 _MIN_REFRESH_INTERVAL_SECS = 2.0
 
@@ -162,22 +165,24 @@ class OfflineAgent:
     ) -> OfflineReply | None:
         """Answer `text` if it is a command or a question this agent knows; None sends it on to the LLM.
 
-        In order: a command from Home Assistant's sentences, an exact answer (arithmetic, conversions,
-        dates: `voxhub.agent.exact`), then a question about the home (answered from Home Assistant's states,
+        In order: an exact answer (arithmetic, conversions, dates: `voxhub.agent.exact`), a command from
+        Home Assistant's sentences, then a question about the home (answered from Home Assistant's states,
         or with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
         (announced in it), in place of the agent's."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
         self._refresh_if_stale()
+        exact = solve(text, self._clock().date()) if matcher.language == "en" else None
         found = await asyncio.to_thread(matcher.match, text)
+        # An exact answer wins ("how many minutes in 3 hours" also fits a timer sentence), but "what is the
+        # date today" keeps Home Assistant's own intent.
+        if exact is not None and (found is None or found.intent not in _CLOCK_INTENTS):
+            return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
         if found is not None:
             reply = await self._carry_out(found, timers or self.timers)
             if reply is not None:
                 return reply
-        exact = solve(text, self._clock().date()) if matcher.language == "en" else None
-        if exact is not None:
-            return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
         home = home_request(text) if matcher.language == "en" else None
         if self.client is None:
             if home is None:
