@@ -202,11 +202,12 @@ async def test_a_conversion_that_fits_a_timer_sentence_sets_no_timer() -> None:
     agent = await OfflineAgent.load(timers=timers)
 
     reply = await agent.handle("How many minutes in 3 hours?")
+    running = timers.timers()
     await timers.aclose()
 
     assert reply is not None
     assert reply.text == "There are 180 minutes in 3 hours."
-    assert timers.timers() == ()
+    assert running == ()
 
 
 async def test_asking_for_the_date_keeps_home_assistants_intent(agent: OfflineAgent) -> None:
