@@ -215,3 +215,7 @@ async def test_asking_for_the_date_keeps_home_assistants_intent(agent: OfflineAg
 
     assert reply is not None
     assert reply.intent == "HassGetCurrentDate"
+
+
+async def test_a_client_with_its_own_home_tools_gets_its_home_commands_back(agent: OfflineAgent) -> None:
+    assert await agent.handle("Turn on the kitchen light", home_questions=False) is None

@@ -161,14 +161,20 @@ class OfflineAgent:
         return None if matcher is None else matcher.match(text)
 
     async def handle(
-        self, text: str, language: str = "en", *, timers: TimerService | None = None
+        self,
+        text: str,
+        language: str = "en",
+        *,
+        timers: TimerService | None = None,
+        home_questions: bool = True,
     ) -> OfflineReply | None:
         """Answer `text` if it is a command or a question this agent knows; None sends it on to the LLM.
 
         In order: an exact answer (arithmetic, conversions, dates: `voxhub.agent.exact`), a command from
         Home Assistant's sentences, then a question about the home (answered from Home Assistant's states,
         or with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
-        (announced in it), in place of the agent's."""
+        (announced in it), in place of the agent's. `home_questions=False` leaves the home questions to the
+        LLM: for a client that controls the home with its own tools (Extended OpenAI Conversation)."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
@@ -183,7 +189,7 @@ class OfflineAgent:
             reply = await self._carry_out(found, timers or self.timers)
             if reply is not None:
                 return reply
-        home = home_request(text) if matcher.language == "en" else None
+        home = home_request(text) if home_questions and matcher.language == "en" else None
         if self.client is None:
             if home is None:
                 return None
