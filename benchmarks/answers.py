@@ -1,6 +1,12 @@
 """Everyday prompts through the embedded model (SmolLM2-135M on llama.cpp), old and new decoding in one run.
 
     PYTHONPATH=src .venv/bin/python benchmarks/answers.py [--only facts] [--show]
+    PYTHONPATH=src .venv/bin/python benchmarks/answers.py --exact [--show]
+
+`--exact` asks the arithmetic, percentage, conversion and date set (`EXACT`) twice: of the embedded model
+alone (before), and as voxhub answers it (the offline agent's exact solver first, the model for the rest), and
+prints correct % for each group. An answer is correct when it holds the expected number (within 1% for a
+rounded one) or, for a weekday, the expected day.
 
 For each decoding set: runaways (answers that loop and run on to the 256-token cap: most of a minute of
 speech), how many answers looped at all (by the repetition guard's rules: cut live when the guard is on,
@@ -17,8 +23,12 @@ import statistics
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from voxhub.agent.exact import normalise, solve
+from voxhub.agent.offline import OfflineAgent
 from voxhub.agent.personas import shipped_personas
 from voxhub.config import load_settings
 from voxhub.engines.llm.base import LOOP_CUT, ChatMessage
@@ -66,6 +76,67 @@ PROMPTS: dict[str, tuple[str, ...]] = {
         "How do I remove a coffee stain?",
     ),
 }
+
+_TODAY = date.today()
+_CHRISTMAS = date(_TODAY.year + (date(_TODAY.year, 12, 25) < _TODAY), 12, 25)
+_HALLOWEEN = date(_TODAY.year + (date(_TODAY.year, 10, 31) < _TODAY), 10, 31)
+# Questions with one right answer: (prompt, the number or weekday the answer must hold).
+EXACT: dict[str, tuple[tuple[str, str], ...]] = {
+    "arithmetic": (
+        ("What is 17 times 23?", "391"),
+        ("What is 15 + 27?", "42"),
+        ("What is one hundred divided by four?", "25"),
+        ("What is the square root of eighty-one?", "9"),
+        ("What is 2 to the power of 10?", "1024"),
+        ("What is 144 divided by 12?", "12"),
+        ("What is 1,250 minus 375?", "875"),
+        ("What is 9 squared?", "81"),
+        ("What is 3.5 times 4?", "14"),
+        ("What is 100 divided by 8?", "12.5"),
+    ),
+    "percentages": (
+        ("What is 15 percent of 80?", "12"),
+        ("What is 20% off 50?", "40"),
+        ("What is 25 percent of 300?", "75"),
+        ("What percent of 80 is 20?", "25"),
+        ("What is a 15% tip on $40?", "6"),
+    ),
+    "conversions": (
+        ("How many feet are in a mile?", "5280"),
+        ("Convert 5 miles to kilometers.", "8.05"),
+        ("What is 100 degrees Fahrenheit in Celsius?", "37.8"),
+        ("What is 20 degrees Celsius in Fahrenheit?", "68"),
+        ("How many grams are in 2.5 kilograms?", "2500"),
+        ("How many ounces are in a pound?", "16"),
+        ("What is 100 km/h in mph?", "62.1"),
+        ("How many centimeters are in 3 inches?", "7.62"),
+    ),
+    "time": (
+        ("How many minutes are in 3 hours?", "180"),
+        ("How many seconds are in a day?", "86400"),
+        ("How many hours are in a week?", "168"),
+        ("How many minutes are in an hour?", "60"),
+    ),
+    "dates": (
+        ("How many days until Christmas?", str((_CHRISTMAS - _TODAY).days)),
+        ("How many days until Halloween?", str((_HALLOWEEN - _TODAY).days)),
+        ("What day is it today?", f"{_TODAY:%A}"),
+        ("What day of the week will it be in 10 days?", f"{_TODAY + timedelta(days=10):%A}"),
+    ),
+}
+
+
+def holds(answer: str, expected: str) -> bool:
+    """Whether `answer` says `expected`: the weekday, or the number (within 1%) in digits or words."""
+    if not expected[0].isdigit():
+        return expected.casefold() in answer.casefold()
+    wanted = Decimal(expected)
+    for found in re.findall(r"-?\d+(?:\.\d+)?", normalise(answer)):
+        value = Decimal(found)
+        if value == wanted or (wanted and abs(value - wanted) / abs(wanted) <= Decimal("0.01")):
+            return True
+    return False
+
 
 # The decodings compared: what voxhub sent before (greedy, nothing else), and candidates.
 DECODINGS: dict[str, tuple[Mapping[str, Any], bool]] = {
@@ -162,6 +233,58 @@ async def main(groups: list[str], names: list[str], show: bool) -> None:
         await server.aclose()
 
 
+async def exact_run(show: bool) -> None:
+    settings = load_settings()
+    server = LocalLlm.from_settings(settings.model_copy(update={"llm_slots": 1, "llm_context_tokens": 2048}))
+    system = shipped_personas()["assistant"].system_prompt()
+    sampling, guarded = DECODINGS["new + guard (voxhub)"]
+    llm = OpenAiLlm(
+        base_url=server.base_url,
+        api_key=server.api_key,
+        model=server.capabilities.model,
+        timeout_secs=120.0,
+        loopback=True,
+        sampling=sampling,
+        repetition_guard=guarded,
+    )
+    agent = await OfflineAgent.load()
+    total = sum(len(questions) for questions in EXACT.values())
+    print(f"{total} questions with one right answer, today {_TODAY}; the embedded model at temperature 0\n")
+    print("| group | questions | model alone | voxhub (exact solver, then model) | answered by the solver |")
+    print("|---|---|---|---|---|")
+    sums = [0, 0, 0]
+    try:
+        for group, questions in EXACT.items():
+            before = after = solved = 0
+            for prompt, expected in questions:
+                alone = (await ask(llm, system, prompt)).text
+                reply = await agent.handle(prompt)
+                voxhub = reply.text if reply is not None else alone
+                before += holds(alone, expected)
+                after += holds(voxhub, expected)
+                solved += reply is not None
+                if show:
+                    print(f"    {prompt!r} want {expected}: model {alone[:120]!r} | voxhub {voxhub[:120]!r}")
+            sums = [sums[0] + before, sums[1] + after, sums[2] + solved]
+            n = len(questions)
+            print(f"| {group} | {n} | {before / n:.0%} | {after / n:.0%} | {solved}/{n} |", flush=True)
+        print(f"| **all** | {total} | {sums[0] / total:.0%} | {sums[1] / total:.0%} | {sums[2]}/{total} |")
+        timings = []
+        for _ in range(20):
+            for prompt in [p for questions in EXACT.values() for p, _ in questions] + list(PROMPTS["facts"]):
+                started = time.perf_counter()
+                solve(prompt, _TODAY)
+                timings.append((time.perf_counter() - started) * 1000)
+        p50, p95 = p50_p95(timings)
+        print(
+            f"\nthe solver alone, p50 / p95 over this set and the facts prompts x 20: {p50:.2f} / {p95:.2f} ms"
+        )
+    finally:
+        await agent.aclose()
+        await llm.aclose()
+        await server.aclose()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,5 +292,9 @@ if __name__ == "__main__":
     parser.add_argument("--only", choices=sorted(PROMPTS), action="append", help="a group of prompts")
     parser.add_argument("--decoding", choices=sorted(DECODINGS), action="append", help="a decoding set")
     parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument("--exact", action="store_true", help="the exact set: model alone against voxhub")
     args = parser.parse_args()
-    asyncio.run(main(args.only or list(PROMPTS), args.decoding or list(DECODINGS), args.show))
+    if args.exact:
+        asyncio.run(exact_run(args.show))
+    else:
+        asyncio.run(main(args.only or list(PROMPTS), args.decoding or list(DECODINGS), args.show))

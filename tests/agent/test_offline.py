@@ -42,10 +42,12 @@ async def test_leaves_what_it_does_not_recognize_to_the_language_model(agent: Of
     assert await agent.handle("tell me a joke about penguins") is None
 
 
-async def test_leaves_device_commands_to_the_language_model_when_there_is_no_home_assistant(
-    agent: OfflineAgent,
-) -> None:
-    assert await agent.handle("turn on the kitchen light") is None
+async def test_says_it_has_no_home_assistant_to_a_device_command_without_one(agent: OfflineAgent) -> None:
+    reply = await agent.handle("turn on the kitchen light")
+
+    assert reply is not None
+    assert reply.text == "I'm not connected to Home Assistant, so I can't check or control your home."
+    assert reply.intent == "VoxhubHomeNotConnected"
 
 
 async def test_leaves_languages_it_has_no_replies_for_to_the_language_model(agent: OfflineAgent) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from voxhub.agent.exact import solve
+from voxhub.agent.home_phrases import NOT_CONNECTED, HomeRequest, home_request, read_home
 from voxhub.agent.homeassistant import EntityState, HomeAssistantClient, UnknownEntityError
 from voxhub.agent.intents import IntentMatch, IntentMatcher, supported_languages
 from voxhub.agent.tools.base import ToolError
@@ -32,6 +34,9 @@ _OFF_SERVICES: dict[str, tuple[str, str]] = {
 _TOGGLE_DOMAINS = frozenset(
     {"light", "switch", "fan", "input_boolean", "media_player", "climate", "humidifier"}
 )
+
+# Home Assistant's time and date intents answer what the exact solver would say too, under their own names.
+_CLOCK_INTENTS = frozenset({"HassGetCurrentTime", "HassGetCurrentDate"})
 
 # An unknown device name re-reads the entities at most this often (a burst of them costs one request).
 _MIN_REFRESH_INTERVAL_SECS = 2.0
@@ -156,22 +161,62 @@ class OfflineAgent:
         return None if matcher is None else matcher.match(text)
 
     async def handle(
-        self, text: str, language: str = "en", *, timers: TimerService | None = None
+        self,
+        text: str,
+        language: str = "en",
+        *,
+        timers: TimerService | None = None,
+        home_questions: bool = True,
     ) -> OfflineReply | None:
-        """Answer `text` if it is a command this agent knows; None sends it on to the language model.
+        """Answer `text` if it is a command or a question this agent knows; None sends it on to the LLM.
 
-        `timers` are the conversation's own (announced in it), in place of the agent's."""
+        In order: an exact answer (arithmetic, conversions, dates: `voxhub.agent.exact`), a command from
+        Home Assistant's sentences, then a question about the home (answered from Home Assistant's states,
+        or with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
+        (announced in it), in place of the agent's. `home_questions=False` leaves the home questions to the
+        LLM: for a client that controls the home with its own tools (Extended OpenAI Conversation)."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
         self._refresh_if_stale()
+        exact = solve(text, self._clock().date()) if matcher.language == "en" else None
         found = await asyncio.to_thread(matcher.match, text)
-        if found is None and self.client is not None:
-            unknown = await asyncio.to_thread(matcher.unknown_device_name, text)
-            if unknown is None:
+        # An exact answer wins ("how many minutes in 3 hours" also fits a timer sentence), but "what is the
+        # date today" keeps Home Assistant's own intent.
+        if exact is not None and (found is None or found.intent not in _CLOCK_INTENTS):
+            return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
+        if found is not None:
+            reply = await self._carry_out(found, timers or self.timers)
+            if reply is not None:
+                return reply
+        home = home_request(text) if home_questions and matcher.language == "en" else None
+        if self.client is None:
+            if home is None:
                 return None
-            return await self._unknown_device(matcher, text, unknown)
-        return None if found is None else await self._carry_out(found, timers or self.timers)
+            return OfflineReply(
+                NOT_CONNECTED, "VoxhubHomeNotConnected", {"request": home.kind}, success=False
+            )
+        if found is None:
+            unknown = await asyncio.to_thread(matcher.unknown_device_name, text)
+            if unknown is not None:
+                return await self._unknown_device(matcher, text, unknown)
+        if home is None or home.kind == "command":
+            return None  # an area or a whole domain ("turn off the lights"): the language model decides
+        return await self._home_state(home)
+
+    async def _home_state(self, home: HomeRequest) -> OfflineReply:
+        """A state or measure question the sentence templates missed, answered from Home Assistant's states."""
+        if self._refresh_error is not None:
+            return self._failed("HassGetState", {}, self._refresh_error)
+        try:
+            answer = await read_home(home, self._entities, self._client())
+        except ToolError as error:
+            return self._failed("HassGetState", {"name": home.thing}, error)
+        return OfflineReply(answer.text, "HassGetState", answer.slots, success=answer.success)
+
+    def _client(self) -> HomeAssistantClient:
+        assert self.client is not None
+        return self.client
 
     async def fallback_reply(
         self,

@@ -76,6 +76,7 @@ async def test_without_settings_for_tools_only_the_builtins_load(tmp_path: Path)
         "get_time",
         "get_date",
         "calculator",
+        "convert_units",
         "set_timer",
         "cancel_timer",
         "list_timers",

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from voxhub.agent.exact_units import convert
 from voxhub.agent.tools.base import FunctionTool, Tool, ToolError, ToolResult
 from voxhub.agent.tools.calculator import CalculationError, evaluate, format_number
 from voxhub.agent.tools.timers import Timer, TimerService, describe_duration
@@ -38,6 +39,23 @@ CALCULATOR_SPEC = ToolSpec(
         "required": ["expression"],
     },
 )
+CONVERT_UNITS_SPEC = ToolSpec(
+    "convert_units",
+    "Convert a quantity exactly between units of length, mass, volume, temperature, speed or time "
+    "(e.g. miles to km, fahrenheit to celsius, cups to ml, hours to minutes). Returns the answer to say.",
+    {
+        "type": "object",
+        "properties": {
+            "value": {"type": "number"},
+            "from_unit": {"type": "string", "description": "e.g. miles, kg, fahrenheit, cups, km/h, hours"},
+            "to_unit": {
+                "type": "string",
+                "description": "e.g. kilometres, pounds, celsius, ml, mph, minutes",
+            },
+        },
+        "required": ["value", "from_unit", "to_unit"],
+    },
+)
 SET_TIMER_SPEC = ToolSpec(
     "set_timer",
     "Start a countdown timer; the user is told when it is done. Give the duration in any of the units.",
@@ -64,11 +82,12 @@ LIST_TIMERS_SPEC = ToolSpec("list_timers", "List the running timers and the time
 
 
 def builtin_tools(timers: TimerService | None = None) -> list[Tool]:
-    """Time, date and calculator; with a TimerService, the three timer tools too."""
+    """Time, date, calculator and unit conversion; with a TimerService, the three timer tools too."""
     tools: list[Tool] = [
         FunctionTool(GET_TIME_SPEC, get_time),
         FunctionTool(GET_DATE_SPEC, get_date),
         FunctionTool(CALCULATOR_SPEC, calculate),
+        FunctionTool(CONVERT_UNITS_SPEC, convert_units),
     ]
     if timers is not None:
         tools += [
@@ -115,6 +134,17 @@ async def calculate(arguments: Mapping[str, Any]) -> ToolResult:
             f"cannot calculate {expression!r}: {exc}", spoken="Sorry, I couldn't work that out."
         ) from None
     return ToolResult(format_number(value), data={"expression": expression, "value": value})
+
+
+async def convert_units(arguments: Mapping[str, Any]) -> ToolResult:
+    value, source, target = arguments["value"], str(arguments["from_unit"]), str(arguments["to_unit"])
+    answer = convert(float(value), source, target) if isinstance(value, int | float) else None
+    if answer is None:
+        raise ToolError(
+            f"cannot convert {value!r} {source!r} to {target!r}: unknown, ambiguous or mismatched units",
+            spoken="Sorry, I can't convert between those units.",
+        )
+    return ToolResult(answer.text, data={"value": value, "from_unit": source, "to_unit": target})
 
 
 def _timer_data(timer: Timer) -> dict[str, Any]:
