@@ -19,7 +19,6 @@ from psycopg import sql
 
 from voxhub.config import Settings
 from voxhub.sessions import SessionManager, Store, open_store
-from voxhub.sessions.store import TABLES
 
 ADMIN_URL = os.environ.get("VOXHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
@@ -54,16 +53,10 @@ def postgres_url() -> Iterator[str]:
 
 
 def empty_postgres(url: str) -> None:
-    """Every table of the run's database emptied, so each test starts as on a fresh install."""
+    """The run's database emptied of every table, so each test starts as on a fresh install."""
     with psycopg.connect(url, autocommit=True) as connection:
-        present = [
-            table.name
-            for table in TABLES
-            if connection.execute("SELECT to_regclass(%s)", (table.name,)).fetchone() != (None,)
-        ]
-        if present:
-            names = sql.SQL(", ").join(sql.Identifier(name) for name in present)
-            connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(names))
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -54,6 +54,9 @@ class PostgresStore:
         self, pool: AsyncConnectionPool[AsyncConnection[Any]], url: str, timeout_secs: float
     ) -> None:
         self._pool = pool
+        # Connections cut while idle (a restart cuts them all) are found dead one by one as they are used:
+        # that many tries go again at once; after them, the server itself is awaited with a backoff.
+        self._immediate_retries = pool.max_size
         self._url = url
         self._timeout = timeout_secs
         self._closed = False
@@ -78,8 +81,6 @@ class PostgresStore:
             max_size=max(1, pool_size),
             open=False,
             timeout=timeout_secs,
-            # A connection is checked as it is handed out, so one cut while idle is replaced, not used.
-            check=AsyncConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": max(1, round(timeout_secs))},
             name="voxhub",
         )
@@ -119,13 +120,19 @@ class PostgresStore:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         delay = _FIRST_RETRY_SECS
+        immediate = self._immediate_retries
         while True:
             remaining = deadline - loop.time()
+            used: AsyncConnection[Any] | None = None
             try:
                 async with asyncio.timeout(remaining):
-                    async with self._pool.connection(timeout=remaining) as connection:
-                        return await work(connection)
+                    async with self._pool.connection(timeout=remaining) as used:
+                        return await work(used)
             except (psycopg.OperationalError, PoolTimeout, TimeoutError) as exc:
+                lost = isinstance(exc, psycopg.OperationalError) and used is not None and used.closed
+                if lost and immediate > 0:  # the pool drops the dead connection; the next may be alive
+                    immediate -= 1
+                    continue
                 if loop.time() + delay >= deadline:
                     raise DatabaseUnavailable(
                         f"PostgreSQL did not answer within {self._timeout:g} s ({type(exc).__name__})",
