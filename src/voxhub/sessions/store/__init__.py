@@ -52,10 +52,10 @@ def sqlite_file(url: str) -> Path:
 
 
 async def open_store(
-    url: str, *, pool_size: int = 10, timeout_secs: float = 5.0, migrate: bool = True
+    url: str, *, pool_size: int = 10, timeout_secs: float = 5.0, migrate: bool | None = True
 ) -> Store:
-    """Open the store `url` names. SQLite always migrates; PostgreSQL does when `migrate` is on, and
-    otherwise refuses a schema that is not current (`voxhub db migrate` moves it).
+    """Open the store `url` names. SQLite always migrates; PostgreSQL does when `migrate` is True, refuses
+    a schema that is not current when it is False (`voxhub db migrate` moves it), and neither when None.
     """
     if is_postgres(url):
         from voxhub.sessions.store.postgres import PostgresStore

@@ -67,9 +67,10 @@ class PostgresStore:
 
     @classmethod
     async def open(
-        cls, url: str, *, pool_size: int = 10, timeout_secs: float = 5.0, migrate: bool = True
+        cls, url: str, *, pool_size: int = 10, timeout_secs: float = 5.0, migrate: bool | None = True
     ) -> Self:
-        """Connect (waiting at most `timeout_secs`), then migrate the schema or check it is current."""
+        """Connect (waiting at most `timeout_secs`), then migrate the schema (True), check it is current
+        (False), or neither (None: `voxhub db migrate` reports before it migrates)."""
         if psycopg is None:
             raise ConfigError(
                 "database_url names PostgreSQL, but psycopg is not installed: pip install 'voxhub[postgres]'",
@@ -96,7 +97,7 @@ class PostgresStore:
         try:
             if migrate:
                 await store.migrate()
-            elif (version := await store.schema_version()) != LATEST:
+            elif migrate is False and (version := await store.schema_version()) != LATEST:
                 raise ConfigError(
                     f"the database {redacted(url)} has schema version {version}, this voxhub needs {LATEST}:"
                     " run `voxhub db migrate`",

@@ -26,10 +26,17 @@ class SqliteStore:
 
     backend = "sqlite"
 
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor, path: Path) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        path: Path,
+        applied: tuple[int, ...] = (),
+    ) -> None:
         self._connection = connection
         self._executor = executor
         self._closed = False
+        self._applied = applied
         self.path = path
 
     @property
@@ -42,11 +49,16 @@ class SqliteStore:
         path = Path(path)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-sqlite")
         try:
-            connection = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+            connection, applied = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(connection, executor, path)
+        return cls(connection, executor, path, tuple(applied))
+
+    async def migrate(self) -> list[int]:
+        """The versions applied (SQLite migrates as it opens: those applied then, once)."""
+        applied, self._applied = list(self._applied), ()
+        return applied
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL); later calls raise RuntimeError."""
@@ -316,7 +328,7 @@ class SqliteStore:
         return self._connection.execute(sql, params).fetchall()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path) -> tuple[sqlite3.Connection, list[int]]:
     """Open the database in the worker thread (the connection is bound to it) and migrate the schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
@@ -326,7 +338,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=5000")
-        migrate(connection, path)
+        applied = migrate(connection, path)
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise ConfigError(
@@ -335,7 +347,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except BaseException:
         connection.close()
         raise
-    return connection
+    return connection, applied
 
 
 def _version(connection: sqlite3.Connection) -> int:
