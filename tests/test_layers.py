@@ -20,7 +20,13 @@ LAYERS = (
     ("protocols",),
     ("web",),
     ("server",),
-    ("cli", "console", "deploy", "__main__"),  # the console is the CLI's rich output; deploy its service/cert
+    (
+        "cli",
+        "console",
+        "deploy",
+        "commands",
+        "__main__",
+    ),  # the console is the CLI's rich output; deploy its service/cert
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from voxhub import __version__
 from voxhub.audio import OUTPUT_FORMATS, PcmAudio, decode_audio, encode_audio, resample
+from voxhub.commands.db import db_app
 from voxhub.config import Settings, load_settings
 from voxhub.console import (
     EngineRow,
@@ -49,6 +50,7 @@ models_app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.add_typer(service_app, name="service")
+app.add_typer(db_app, name="db")
 app.command()(cert)
 
 ConfigOption = Annotated[

@@ -241,7 +241,24 @@ class Settings(BaseSettings):
         description="Open Wyoming connections one client address may hold, over all Wyoming ports.",
     )
     database_url: str | None = Field(
-        None, description="Where sessions and history live; empty means SQLite at `<data_dir>/voxhub.db`."
+        None,
+        description="Where sessions, history, profiles, notes, personas and generated tools live: empty means"
+        " SQLite at `<data_dir>/voxhub.db`; `sqlite:///<path>`, or `postgresql://user:password@host/db` to"
+        " share them between instances (docs/deploy.md).",
+    )
+    database_pool_size: int = Field(
+        10, ge=1, le=1000, description="PostgreSQL: connections each instance keeps at most."
+    )
+    database_timeout_secs: float = Field(
+        5.0,
+        gt=0,
+        description="PostgreSQL: how long a read or write is retried on a lost connection before it fails"
+        " with `database_unavailable`.",
+    )
+    database_migrate_on_start: bool = Field(
+        True,
+        description="PostgreSQL: migrate the schema at start-up; off, start only on a current schema (run"
+        " `voxhub db migrate` first). SQLite always migrates.",
     )
 
     # voice activity detection

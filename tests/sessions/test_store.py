@@ -1,4 +1,5 @@
-"""The SQLite store: WAL mode, history and profiles that outlive the process, commits visible at once."""
+"""The store on both backends: history and profiles that outlive the process, commits visible at once;
+SQLite in WAL mode and upgraded from older versions."""
 
 from __future__ import annotations
 
@@ -6,20 +7,23 @@ import sqlite3
 
 from voxhub.config import Settings
 from voxhub.engines.llm.base import ToolCall
-from voxhub.sessions import HistoryMessage, Profile, SessionStore
+from voxhub.sessions import HistoryMessage, Profile, SessionStore, Store, open_store
+from voxhub.sessions.store import LATEST
 
 
-async def test_the_database_is_in_wal_mode(store: SessionStore, settings: Settings) -> None:
+async def test_the_sqlite_database_is_in_wal_mode_at_the_latest_version(settings: Settings) -> None:
+    store = await SessionStore.open(settings.sqlite_path)
     other = sqlite3.connect(settings.sqlite_path)
     try:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert other.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert other.execute("SELECT version FROM schema_version").fetchall() == [(LATEST,)]
     finally:
         other.close()
+        await store.close()
 
 
-async def test_history_survives_reopening_the_store(settings: Settings) -> None:
-    first = await SessionStore.open(settings.sqlite_path)
+async def test_history_survives_reopening_the_store(database_url: str) -> None:
+    first = await open_store(database_url)
     await first.create_session("s1", {"language": "de"}, created_at=100.0)
     await first.append_messages(
         "s1",
@@ -30,7 +34,7 @@ async def test_history_survives_reopening_the_store(settings: Settings) -> None:
     )
     await first.close()
 
-    reopened = await SessionStore.open(settings.sqlite_path)
+    reopened = await open_store(database_url)
     try:
         stored = await reopened.get_session("s1")
         assert stored is not None
@@ -44,9 +48,9 @@ async def test_history_survives_reopening_the_store(settings: Settings) -> None:
 
 
 async def test_an_appended_turn_is_readable_at_once_from_a_second_connection(
-    store: SessionStore, settings: Settings
+    store: Store, database_url: str
 ) -> None:
-    reader = await SessionStore.open(settings.sqlite_path)
+    reader = await open_store(database_url)
     try:
         await store.create_session("s1", {}, created_at=100.0)
         await store.append_messages("s1", [HistoryMessage("user", "hello", created_at=101.0)])
@@ -55,7 +59,7 @@ async def test_an_appended_turn_is_readable_at_once_from_a_second_connection(
         await reader.close()
 
 
-async def test_history_limit_keeps_the_latest_messages_oldest_first(store: SessionStore) -> None:
+async def test_history_limit_keeps_the_latest_messages_oldest_first(store: Store) -> None:
     await store.create_session("s1", {}, created_at=100.0)
     await store.append_messages(
         "s1", [HistoryMessage("user", str(n), created_at=100.0 + n) for n in range(5)]
@@ -64,12 +68,12 @@ async def test_history_limit_keeps_the_latest_messages_oldest_first(store: Sessi
     assert [m.content for m in await store.history("s1", limit=2)] == ["3", "4"]
 
 
-async def test_a_custom_profile_persists_across_reopening(settings: Settings) -> None:
-    first = await SessionStore.open(settings.sqlite_path)
+async def test_a_custom_profile_persists_across_reopening(database_url: str) -> None:
+    first = await open_store(database_url)
     await first.save_profile(Profile.from_dict("quiet-room", {"vad_threshold": 0.3, "language": "fr"}))
     await first.close()
 
-    reopened = await SessionStore.open(settings.sqlite_path)
+    reopened = await open_store(database_url)
     try:
         profile = await reopened.get_profile("quiet-room")
         assert profile is not None
@@ -79,9 +83,9 @@ async def test_a_custom_profile_persists_across_reopening(settings: Settings) ->
         await reopened.close()
 
 
-async def test_tool_calls_and_results_come_back_from_the_store(tmp_path) -> None:
+async def test_tool_calls_and_results_come_back_from_the_store(database_url: str) -> None:
     call = ToolCall("call_1", "turn_on", '{"entity": "light.kitchen"}')
-    store = await SessionStore.open(tmp_path / "voxhub.db")
+    store = await open_store(database_url)
     await store.create_session("s1", {}, 0.0)
     await store.append_messages(
         "s1",
@@ -98,7 +102,7 @@ async def test_tool_calls_and_results_come_back_from_the_store(tmp_path) -> None
     assert history[1].tool_call_id == "call_1"
 
 
-async def test_a_version_1_database_is_upgraded_keeping_its_messages(tmp_path) -> None:
+async def test_a_version_1_sqlite_database_is_upgraded_keeping_its_messages(tmp_path) -> None:
     path = tmp_path / "voxhub.db"
     old = sqlite3.connect(path)
     old.executescript(

@@ -29,7 +29,7 @@ from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.reply import ReplyOptions
 from voxhub.sessions.live import AgentSetup
 from voxhub.sessions.manager import Session
-from voxhub.sessions.store import SessionStore
+from voxhub.sessions.store import Store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,7 +123,7 @@ class Assistant:
 
     @classmethod
     async def load(
-        cls, settings: Settings, store: SessionStore, llm: Callable[[], Awaitable[LlmEngine]]
+        cls, settings: Settings, store: Store, llm: Callable[[], Awaitable[LlmEngine]]
     ) -> Assistant:
         """Everything the settings ask for; what cannot load is logged and left out, never fatal."""
         closers: list[Callable[[], object]] = []
@@ -140,11 +140,12 @@ class Assistant:
         offline = await OfflineAgent.load(client, languages=languages)
         closers.append(offline.aclose)
         tools = await _tools(settings, client, closers)
-        autofunctions = AutoFunctionService(settings, llm, tools)
+        documents = store if store.backend == "postgresql" else None  # SQLite installs keep their files
+        autofunctions = AutoFunctionService(settings, llm, tools, documents=documents)
         await autofunctions.start()  # the tools approved before are live again
         return cls(
             settings,
-            PersonaStore(settings.data_dir / "personas"),
+            PersonaStore(settings.data_dir / "personas", documents),
             UserNotes(store),
             tools=tools,
             emotion=emotion,

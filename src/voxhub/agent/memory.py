@@ -11,7 +11,7 @@ from voxhub.agent.context_fit import CHARS_PER_TOKEN, MESSAGE_TOKENS
 from voxhub.agent.tools.base import ToolError, ToolKind, ToolResult
 from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolSpec, complete
 from voxhub.pipeline.reply import ReplyCompacted
-from voxhub.sessions.store import SessionStore
+from voxhub.sessions.store import Store
 
 SUMMARY_PREFIX = "Summary of the earlier conversation: "
 NOTES_HEADER = "What you remember about this user:"
@@ -88,7 +88,7 @@ def _line(message: ChatMessage) -> str:
 class UserNotes:
     """What the assistant remembers about a user (`user_id`), across sessions, in the session store."""
 
-    def __init__(self, store: SessionStore, *, limit: int = 50) -> None:
+    def __init__(self, store: Store, *, limit: int = 50) -> None:
         self.store = store
         self.limit = limit
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voxhub.errors import InputError, VoxhubError
+from voxhub.sessions.store.base import Store
 
 DEFAULT_PERSONA = "assistant"
+DOCUMENT_KIND = "persona"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 SPOKEN_STYLE = (
@@ -104,10 +107,12 @@ def shipped_personas() -> dict[str, Persona]:
 
 
 class PersonaStore:
-    """Shipped personas plus the user's own, one YAML file each in `<data_dir>/personas/`."""
+    """Shipped personas plus the user's own, one YAML file each in `<data_dir>/personas/`, or documents of
+    kind "persona" in `documents` (a shared database) when it is given."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, documents: Store | None = None) -> None:
         self.folder = folder
+        self.documents = documents
         self._shipped = shipped_personas()
         self._lock = asyncio.Lock()
 
@@ -116,13 +121,22 @@ class PersonaStore:
 
     async def all(self) -> list[Persona]:
         personas = dict(self._shipped)
-        for persona in await asyncio.to_thread(self._read_all):
+        if self.documents is not None:
+            stored = await self.documents.list_documents(DOCUMENT_KIND)
+            found = [parse_persona(data, f"the database ({key})") for key, data in stored]
+        else:
+            found = await asyncio.to_thread(self._read_all)
+        for persona in found:
             personas[persona.name] = persona
         return [personas[name] for name in sorted(personas)]
 
     async def get(self, name: str) -> Persona:
         path = self._path(name)
-        if await asyncio.to_thread(path.exists):
+        if self.documents is not None:
+            data = await self.documents.get_document(DOCUMENT_KIND, name)
+            if data is not None:
+                return parse_persona(data, f"the database ({name})")
+        elif await asyncio.to_thread(path.exists):
             return await asyncio.to_thread(self._read, path)
         if name in self._shipped:
             return self._shipped[name]
@@ -137,6 +151,11 @@ class PersonaStore:
 
     async def save(self, persona: Persona) -> Persona:
         path = self._path(persona.name)
+        if self.documents is not None:
+            await self.documents.put_document(
+                DOCUMENT_KIND, persona.name, persona.model_dump(mode="json"), time.time()
+            )
+            return persona
         text = yaml.safe_dump(persona.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
         async with self._lock:
             await asyncio.to_thread(self._write, path, text)
@@ -144,8 +163,11 @@ class PersonaStore:
 
     async def delete(self, name: str) -> None:
         path = self._path(name)
-        async with self._lock:
-            removed = await asyncio.to_thread(self._unlink, path)
+        if self.documents is not None:
+            removed = await self.documents.delete_document(DOCUMENT_KIND, name)
+        else:
+            async with self._lock:
+                removed = await asyncio.to_thread(self._unlink, path)
         if not removed:
             if name in self._shipped:
                 raise PersonaReadOnly(

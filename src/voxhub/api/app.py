@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -34,28 +33,15 @@ from voxhub.api.routes import (
 from voxhub.api.state import ServerState
 from voxhub.config import Settings, environment_warnings
 from voxhub.engines.pool import EnginePool
-from voxhub.errors import ConfigError, VoxhubError
+from voxhub.errors import VoxhubError
 from voxhub.sessions.checks import EngineChecks
 from voxhub.sessions.manager import SessionManager
-from voxhub.sessions.store import SessionStore
+from voxhub.sessions.store import open_configured_store
 
 logger = logging.getLogger(__name__)
 
 # A protocol server on its own port, started and stopped with the app: returns its stop function.
 SideServer = Callable[[ServerState], Awaitable[Callable[[], Awaitable[None]]]]
-
-
-def database_path(settings: Settings) -> Path:
-    """The SQLite file for sessions: `database_url` as `sqlite:///path`, else `<data_dir>/voxhub.db`."""
-    url = settings.database_url
-    if not url:
-        return settings.sqlite_path
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
-    raise ConfigError(
-        f"database_url (VOXHUB_DATABASE_URL): only sqlite:///<path> is supported, got {url!r}",
-        details={"setting": "database_url"},
-    )
 
 
 def create_app(
@@ -73,9 +59,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for warning in environment_warnings():  # variables voxhub will not read: said, never ignored
             logger.warning(warning)
-        path = database_path(settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store = await SessionStore.open(path)
+        store = await open_configured_store(settings)
         pool = engines
         try:
             if pool is None:
@@ -102,7 +86,7 @@ def create_app(
                 "voxhub ready",
                 extra={
                     "engines": pool.loaded(),
-                    "database": str(path),
+                    "database": store.location,
                     "max_connections": settings.max_connections,
                 },
             )

@@ -6,7 +6,7 @@ from voxhub.sessions.errors import ProfileConflict, ProfileNotFound, SessionExis
 from voxhub.sessions.manager import Session, SessionManager
 from voxhub.sessions.models import HistoryMessage, Mode, SessionConfig
 from voxhub.sessions.profiles import DEFAULT_PROFILE, PREDEFINED, Profile
-from voxhub.sessions.store import SessionStore, StoredSession
+from voxhub.sessions.store import SessionStore, Store, StoredSession, open_store
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -22,5 +22,7 @@ __all__ = [
     "SessionManager",
     "SessionNotFound",
     "SessionStore",
+    "Store",
     "StoredSession",
+    "open_store",
 ]

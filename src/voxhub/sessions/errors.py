@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voxhub.errors import InputError
+from voxhub.errors import InputError, VoxhubError
 
 
 class SessionNotFound(InputError):
@@ -38,3 +38,10 @@ class ProfileConflict(InputError):
 
     code = "profile_conflict"
     status_code = 409
+
+
+class DatabaseUnavailable(VoxhubError):
+    """The database did not answer in time (down, restarting, or its connections were cut)."""
+
+    code = "database_unavailable"
+    status_code = 503

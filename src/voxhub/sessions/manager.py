@@ -21,7 +21,7 @@ from voxhub.sessions.profiles import PREDEFINED, Profile
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
-    from voxhub.sessions.store import SessionStore
+    from voxhub.sessions.store import Store
 
 __all__ = [
     "ProfileConflict",
@@ -71,9 +71,7 @@ class Session:
 class SessionManager:
     """Caches sessions in memory over the store; safe for many asyncio tasks on one event loop."""
 
-    def __init__(
-        self, store: SessionStore, settings: Settings, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -206,7 +204,7 @@ class SessionManager:
     # history
 
     @property
-    def store(self) -> SessionStore:
+    def store(self) -> Store:
         """The store itself, for what is not about the session's lifecycle (summaries, user notes)."""
         return self._store
 

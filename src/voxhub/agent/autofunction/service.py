@@ -25,6 +25,7 @@ from voxhub.errors import InputError, VoxhubError
 if TYPE_CHECKING:
     from voxhub.config import Settings
     from voxhub.engines.llm.base import LlmEngine
+    from voxhub.sessions.store.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,11 @@ class AutoFunctionService:
         registry: ToolSink | None = None,
         *,
         sandbox: Sandbox | None = None,
+        documents: Store | None = None,
     ) -> None:
         self.settings = settings
         self.sandbox = sandbox or Sandbox.from_settings(settings)
-        self.store = AutoFunctionStore(settings.data_dir / "autofunctions")
+        self.store = AutoFunctionStore(settings.data_dir / "autofunctions", documents)
         self._llm = llm
         self._registry = registry
         self._lock = asyncio.Lock()  # one state change at a time: names and registrations stay consistent

@@ -1,4 +1,7 @@
-"""Generated tools on disk: one JSON file each in `<data_dir>/autofunctions/`, so they survive restarts."""
+"""Generated tools on disk: one JSON file each in `<data_dir>/autofunctions/`, so they survive restarts.
+
+With a shared database (PostgreSQL) they are documents of kind "autofunction" in it instead.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voxhub.errors import VoxhubError
+from voxhub.sessions.store.base import Store
 
 Status = Literal["pending", "approved", "disabled"]
 _ID = re.compile(r"^af_[0-9a-f]{12}$")
+DOCUMENT_KIND = "autofunction"
 
 
 class AutoFunctionNotFound(VoxhubError):
@@ -69,8 +74,9 @@ class AutoFunction:
 class AutoFunctionStore:
     """Reads and writes definitions; each write replaces its file atomically."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, documents: Store | None = None) -> None:
         self.directory = directory
+        self.documents = documents
 
     def _path(self, function_id: str) -> Path:
         if not _ID.match(function_id):  # ids come from URLs: never let one name another file
@@ -78,6 +84,12 @@ class AutoFunctionStore:
         return self.directory / f"{function_id}.json"
 
     async def save(self, function: AutoFunction) -> None:
+        if self.documents is not None:
+            self._path(function.id)
+            await self.documents.put_document(
+                DOCUMENT_KIND, function.id, asdict(function), function.updated_at
+            )
+            return
         await asyncio.to_thread(self._write, function)
 
     def _write(self, function: AutoFunction) -> None:
@@ -89,6 +101,11 @@ class AutoFunctionStore:
 
     async def get(self, function_id: str) -> AutoFunction:
         path = self._path(function_id)
+        if self.documents is not None:
+            data = await self.documents.get_document(DOCUMENT_KIND, function_id)
+            if data is None:
+                raise AutoFunctionNotFound(f"no generated tool {function_id!r}", details={"id": function_id})
+            return AutoFunction.from_dict(data)
         try:
             text = await asyncio.to_thread(path.read_text)
         except FileNotFoundError:
@@ -99,6 +116,11 @@ class AutoFunctionStore:
 
     async def all(self) -> list[AutoFunction]:
         """Every definition, oldest first."""
+        if self.documents is not None:
+            stored = [
+                AutoFunction.from_dict(data) for _, data in await self.documents.list_documents(DOCUMENT_KIND)
+            ]
+            return sorted(stored, key=lambda function: function.created_at)
         return sorted(await asyncio.to_thread(self._read_all), key=lambda function: function.created_at)
 
     def _read_all(self) -> list[AutoFunction]:
@@ -110,6 +132,10 @@ class AutoFunctionStore:
 
     async def delete(self, function_id: str) -> None:
         path = self._path(function_id)
+        if self.documents is not None:
+            if not await self.documents.delete_document(DOCUMENT_KIND, function_id):
+                raise AutoFunctionNotFound(f"no generated tool {function_id!r}", details={"id": function_id})
+            return
         try:
             await asyncio.to_thread(path.unlink)
         except FileNotFoundError:

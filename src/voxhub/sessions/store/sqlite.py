@@ -1,4 +1,4 @@
-"""Sessions, history and custom profiles in SQLite (WAL), behind async methods that never block the loop."""
+"""The embedded store: SQLite (WAL), behind async methods that never block the loop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -16,62 +15,33 @@ from voxhub.errors import ConfigError
 from voxhub.sessions.errors import SessionExists, SessionNotFound
 from voxhub.sessions.models import HistoryMessage
 from voxhub.sessions.profiles import Profile
+from voxhub.sessions.store.base import TABLES_BY_NAME, StoredSession, history_rows, insert_query, page_query
+from voxhub.sessions.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    last_active_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_last_active ON sessions (last_active_at);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    turn_id TEXT,
-    interrupted INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    tool_json TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_by_session ON messages (session_id, id);
-CREATE TABLE IF NOT EXISTS profiles (name TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS summaries (
-    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
-    content TEXT NOT NULL,
-    through_message_id INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS user_notes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id TEXT NOT NULL,
-    content TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS user_notes_by_user ON user_notes (user_id, id);
-"""
 
-
-@dataclass(frozen=True, slots=True)
-class StoredSession:
-    id: str
-    config: dict[str, Any]
-    created_at: float
-    last_active_at: float
-
-
-class SessionStore:
+class SqliteStore:
     """One SQLite connection, used only from one worker thread, so calls are serialized in order."""
 
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor, path: Path) -> None:
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        path: Path,
+        applied: tuple[int, ...] = (),
+    ) -> None:
         self._connection = connection
         self._executor = executor
         self._closed = False
+        self._applied = applied
         self.path = path
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -79,11 +49,16 @@ class SessionStore:
         path = Path(path)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-sqlite")
         try:
-            connection = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+            connection, applied = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(connection, executor, path)
+        return cls(connection, executor, path, tuple(applied))
+
+    async def migrate(self) -> list[int]:
+        """The versions applied (SQLite migrates as it opens: those applied then, once)."""
+        applied, self._applied = list(self._applied), ()
+        return applied
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL); later calls raise RuntimeError."""
@@ -96,6 +71,9 @@ class SessionStore:
     async def ping(self) -> None:
         """A trivial query: raises when the database cannot be reached (or the store is closed)."""
         await self._run(lambda: self._connection.execute("SELECT 1").fetchone())
+
+    async def schema_version(self) -> int:
+        return await self._run(_version, self._connection)
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -189,15 +167,7 @@ class SessionStore:
             " WHERE session_id = ? ORDER BY id DESC LIMIT ?",
             (session_id, -1 if limit is None else max(limit, 0)),
         )
-        return [
-            HistoryMessage.with_tool_json(
-                HistoryMessage(
-                    role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4]
-                ),
-                r[5],
-            )
-            for r in reversed(rows)
-        ]
+        return history_rows(rows)
 
     async def rewrite_messages(self, session_id: str, turn_id: str, role: str, content: str | None) -> int:
         """Set the content of a turn's `role` messages, or delete them if `content` is None; how many."""
@@ -220,15 +190,7 @@ class SessionStore:
             " ORDER BY id DESC LIMIT ?",
             (session_id, max(skip, 0), max(limit, 0)),
         )
-        return [
-            HistoryMessage.with_tool_json(
-                HistoryMessage(
-                    role=r[0], content=r[1], turn_id=r[2], interrupted=bool(r[3]), created_at=r[4]
-                ),
-                r[5],
-            )
-            for r in reversed(rows)
-        ]
+        return history_rows(rows)
 
     async def message_count(self, session_id: str) -> int:
         row = await self._run(
@@ -300,7 +262,55 @@ class SessionStore:
     async def delete_profile(self, name: str) -> bool:
         return await self._run(self._write, "DELETE FROM profiles WHERE name = ?", (name,)) > 0
 
+    # documents
+
+    async def put_document(self, kind: str, key: str, data: dict[str, Any], updated_at: float) -> None:
+        await self._run(
+            self._write,
+            "INSERT INTO documents (kind, key, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key)"
+            " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            (kind, key, json.dumps(data), updated_at),
+        )
+
+    async def get_document(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = await self._run(
+            self._fetchone, "SELECT data FROM documents WHERE kind = ? AND key = ?", (kind, key)
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    async def list_documents(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = await self._run(
+            self._fetchall, "SELECT key, data FROM documents WHERE kind = ? ORDER BY key", (kind,)
+        )
+        return [(str(key), dict(json.loads(data))) for key, data in rows]
+
+    async def delete_document(self, kind: str, key: str) -> bool:
+        deleted = await self._run(
+            self._write, "DELETE FROM documents WHERE kind = ? AND key = ?", (kind, key)
+        )
+        return deleted > 0
+
+    # whole tables
+
+    async def count_rows(self, table: str) -> int:
+        spec = TABLES_BY_NAME[table]
+        row = await self._run(self._fetchone, f"SELECT count(*) FROM {spec.name}", ())
+        return int(row[0]) if row else 0
+
+    async def read_rows(self, table: str, after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
+        spec = TABLES_BY_NAME[table]
+        sql = page_query(spec, after is not None, "?")
+        return await self._run(self._fetchall, sql, (*(after or ()), limit))
+
+    async def write_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        sql = insert_query(TABLES_BY_NAME[table], "?")
+        await self._run(self._write_many, sql, list(rows))
+
     # worker-thread helpers
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        with self._connection:
+            self._connection.executemany(sql, rows)
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         with self._connection:
@@ -318,7 +328,7 @@ class SessionStore:
         return self._connection.execute(sql, params).fetchall()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path) -> tuple[sqlite3.Connection, list[int]]:
     """Open the database in the worker thread (the connection is bound to it) and migrate the schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
@@ -328,9 +338,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=5000")
-        connection.executescript(_SCHEMA)  # every statement is IF NOT EXISTS
-        with connection:
-            _check_version(connection, path)
+        applied = migrate(connection, path)
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise ConfigError(
@@ -339,19 +347,39 @@ def _connect(path: Path) -> sqlite3.Connection:
     except BaseException:
         connection.close()
         raise
-    return connection
+    return connection, applied
 
 
-def _check_version(connection: sqlite3.Connection, path: Path) -> None:
+def _version(connection: sqlite3.Connection) -> int:
     row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
-    if row[0] is None:
-        connection.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-    elif row[0] == 1:  # 2 adds tool calls to messages (the new tables are made by the schema script)
-        connection.execute("ALTER TABLE messages ADD COLUMN tool_json TEXT")
-        connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-    elif row[0] > SCHEMA_VERSION:
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def migrate(connection: sqlite3.Connection, path: Path) -> list[int]:
+    """Apply the missing migrations, each in one transaction; the versions applied."""
+    connection.execute(SCHEMA_VERSION_TABLE)
+    connection.commit()
+    current = _version(connection)
+    if current > LATEST:
         raise ConfigError(
-            f"the session database {path} has schema version {row[0]}, newer than this voxhub's"
-            f" {SCHEMA_VERSION}; upgrade voxhub or point data_dir elsewhere",
-            details={"path": str(path), "schema_version": row[0]},
+            f"the session database {path} has schema version {current}, newer than this voxhub's"
+            f" {LATEST}; upgrade voxhub or point data_dir elsewhere",
+            details={"path": str(path), "schema_version": current},
         )
+    applied = []
+    for migration in pending(current):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migration.sqlite:
+                connection.execute(statement)
+            connection.execute("DELETE FROM schema_version")
+            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (migration.version,))
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        applied.append(migration.version)
+    return applied
+
+
+SessionStore = SqliteStore  # the name the embedded store has always had
