@@ -73,6 +73,7 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # a few minutes idle; much more beside other work on 2 cores
 def test_no_request_gets_a_server_error_or_an_undocumented_answer(served: str, tmp_path: Path) -> None:
     run = subprocess.run(
         [
