@@ -130,10 +130,6 @@ async def test_a_question_it_cannot_answer_exactly_still_reaches_the_llm(
     assert len(double.state.chat_requests) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/v1/chat/completions calls the LLM directly, not the brain: issue 13 item 3 routes it through",
-)
 async def test_openai_chat_completions_answer_a_date_question_exactly(
     voxhub: Voxhub, double: OpenAiDouble
 ) -> None:

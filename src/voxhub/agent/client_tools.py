@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Self
 
 from voxhub.agent.client_commands import (
@@ -26,6 +27,7 @@ from voxhub.agent.client_commands import (
     service_calls,
     service_tool,
 )
+from voxhub.agent.exact import solve
 from voxhub.agent.intents import IntentMatch, IntentMatcher
 from voxhub.agent.offline import OfflineAgent
 from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, LlmUsage, ToolCall, ToolSpec
@@ -82,7 +84,7 @@ class ClientToolsLlm:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> AsyncIterator[LlmChunk]:
-        own = await self._answer(messages, tools, tool_choice)
+        own = await self._answer(messages, tools, tool_choice) or self._exact(messages, tool_choice)
         if own is not None:
             yield own
             return
@@ -136,6 +138,20 @@ class ClientToolsLlm:
             extra={"intent": found.intent, "tool": tool.name, "arguments": call.arguments_json},
         )
         return LlmChunk(tool_calls=(call,), finish_reason="tool_calls", usage=_NO_TOKENS)
+
+    def _exact(self, messages: Sequence[ChatMessage], tool_choice: str | None) -> LlmChunk | None:
+        """Arithmetic, a conversion or a date, answered exactly (`voxhub.agent.exact`) as on every surface."""
+        if (
+            not messages
+            or messages[-1].role != "user"
+            or self.offline is None
+            or not self.offline_first
+            or self.language != "en"
+            or tool_choice not in (None, "auto", "none")
+        ):
+            return None
+        exact = solve(messages[-1].content, date.today())
+        return None if exact is None else LlmChunk(exact.text, finish_reason="stop", usage=_NO_TOKENS)
 
     def _confirmation(self, messages: Sequence[ChatMessage]) -> LlmChunk | None:
         """After the client ran calls made here: what it did, in a sentence."""
