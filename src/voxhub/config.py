@@ -294,6 +294,13 @@ class Settings(BaseSettings):
     stt_language: str = Field("en", description="Default language of speech (ISO 639-1).")
     stt_threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper.")
     stt_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size; 1 is greedy and fastest.")
+    stt_window_secs: float = Field(
+        10.0,
+        ge=10.0,
+        le=30.0,
+        description="Whisper's audio window: an utterance that fits is decoded padded to this many seconds "
+        "(faster), longer ones on the full 30 s; a decode that loops or runs on is redone on 30 s.",
+    )
 
     # text to speech
     tts_engine: str = Field("hibari", description="TTS engine: `hibari`, `piper`, `espeak` or `openai`.")

