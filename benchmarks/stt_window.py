@@ -108,6 +108,7 @@ async def measure(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="tiny.en,base")
+    parser.add_argument("--windows", default="30,10", help="window lengths in seconds")
     args = parser.parse_args()
     clean = [(text, espeak(text, *VOICES[i % len(VOICES)])) for i, text in enumerate(SENTENCES)]
     noisy = [(text, with_noise(audio, NOISE_SNR_DB, seed)) for seed, (text, audio) in enumerate(clean)]
@@ -122,7 +123,7 @@ async def main() -> None:
     )
     print("|---|---|---|---|---|---|")
     for model in args.models.split(","):
-        for window in (30.0, 10.0):
+        for window in (float(value) for value in args.windows.split(",")):
             wer_clean, two = await measure(model, window, 2, clean)
             wer_noisy, _ = await measure(model, window, 2, noisy)
             _, one = await measure(model, window, 1, clean)

@@ -294,6 +294,13 @@ class Settings(BaseSettings):
     stt_language: str = Field("en", description="Default language of speech (ISO 639-1).")
     stt_threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper.")
     stt_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size; 1 is greedy and fastest.")
+    stt_workers: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Whisper decodes at a time, shared by all sessions (finals first); 0: the cores divided "
+        "by `stt_threads`.",
+    )
     stt_window_secs: float = Field(
         10.0,
         ge=10.0,

@@ -11,6 +11,7 @@ from voxhub.config import Settings
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.engines.registry import STAGES, Stage, check_settings, engine_class, setting_for
 from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.stt.scheduler import SttScheduler, stt_workers
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.engines.vad.base import VadEngine
 from voxhub.engines.wake.base import WakeEngine
@@ -22,6 +23,8 @@ LoadProgress = Callable[[Stage, str, bool], None]
 async def load_engine(stage: Stage, name: str, settings: Settings) -> Any:
     """Construct engine `name` of `stage` from settings and warm it up."""
     engine = engine_class(stage, name).from_settings(settings)
+    if stage == "stt":  # one queue for every session's decodes: finals first
+        engine = SttScheduler(engine, workers=stt_workers(settings))
     await engine.warm_up()
     return engine
 
