@@ -94,7 +94,8 @@ async def talk(
         await feed(quiet * round(1000 * rest / FRAME_MS))
         try:
             final_at = await asyncio.wait_for(waiter, timeout=max(0.0, GIVE_UP_S - rest))
-            latencies.append(final_at - spoken_at)
+            latency = final_at - spoken_at
+            latencies.append(latency if latency <= GIVE_UP_S else None)
         except TimeoutError:
             latencies.append(None)
     await stage.stop()

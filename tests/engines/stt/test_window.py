@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.speech import espeak_speech, padded, word_error_rate
@@ -11,13 +13,13 @@ from voxhub.engines.stt.whisper import WhisperStt
 from voxhub.engines.stt.window import Decoded, fits_window, guarded, looks_looped, token_cap
 
 
-def scripted(windowed_text: str, *, capped: bool = False) -> tuple[list[str], str]:
+def scripted(windowed_text: str, *, capped: bool = False, cut_short: bool = False) -> tuple[list[str], str]:
     """Run `guarded` with a stand-in for the decoder (the test scripts what Whisper would have said)."""
     calls: list[str] = []
 
     def windowed() -> Decoded:
         calls.append("10 s")
-        return Decoded(windowed_text, capped=capped)
+        return Decoded(windowed_text, capped=capped, cut_short=cut_short)
 
     def full() -> str:
         calls.append("30 s")
@@ -35,6 +37,13 @@ def test_a_windowed_decode_that_loops_is_redone_on_the_full_window() -> None:
 
 def test_a_windowed_decode_that_hits_the_token_cap_is_redone_on_the_full_window() -> None:
     calls, text = scripted("Turn on the lights in the", capped=True)
+
+    assert calls == ["10 s", "30 s"]
+    assert text == "And milk, eggs and bread."
+
+
+def test_a_windowed_decode_cut_short_is_redone_on_the_full_window() -> None:
+    calls, text = scripted("Turn", cut_short=True)
 
     assert calls == ["10 s", "30 s"]
     assert text == "And milk, eggs and bread."
@@ -74,16 +83,25 @@ def test_only_audio_shorter_than_the_window_uses_it() -> None:
     assert not fits_window(5 * 16000, 3000)  # a 30 s window is the full path
 
 
-async def test_speech_is_decoded_on_the_10_s_window(whisper_stt: WhisperStt) -> None:
+@pytest.fixture(scope="module")
+async def windowed_stt(session_settings: Settings) -> AsyncIterator[WhisperStt]:
+    """Whisper (tiny.en) on the 10 s window."""
+    engine = WhisperStt.from_settings(session_settings.model_copy(update={"stt_window_secs": 10.0}))
+    await engine.warm_up()
+    yield engine
+    await engine.aclose()
+
+
+async def test_speech_is_decoded_on_the_10_s_window(windowed_stt: WhisperStt) -> None:
     sentence = "What is the tallest mountain in the world?"
     speech = padded(espeak_speech(sentence), before_ms=200, after_ms=200)
 
-    transcript = await whisper_stt.transcribe(speech)
+    transcript = await windowed_stt.transcribe(speech)
 
     assert word_error_rate(sentence, transcript.text) <= 0.2, transcript.text
 
 
-async def test_speech_longer_than_the_window_is_transcribed_in_full(whisper_stt: WhisperStt) -> None:
+async def test_speech_longer_than_the_window_is_transcribed_in_full(windowed_stt: WhisperStt) -> None:
     sentence = (
         "Please add milk, eggs and bread to the shopping list, then turn on the kitchen light, "
         "close the blinds in the living room and tell me what the weather is like this afternoon."
@@ -91,16 +109,16 @@ async def test_speech_longer_than_the_window_is_transcribed_in_full(whisper_stt:
     speech = espeak_speech(sentence, words_per_minute=120)
     assert speech.duration_ms > 11000
 
-    transcript = await whisper_stt.transcribe(speech)
+    transcript = await windowed_stt.transcribe(speech)
 
     assert word_error_rate(sentence, transcript.text) <= 0.25, transcript.text
 
 
-async def test_silence_on_the_window_is_heard_as_nothing(whisper_stt: WhisperStt) -> None:
-    transcript = await whisper_stt.transcribe(PcmAudio.silence(2000, 16000))
+async def test_silence_on_the_window_is_heard_as_nothing(windowed_stt: WhisperStt) -> None:
+    transcript = await windowed_stt.transcribe(PcmAudio.silence(2000, 16000))
 
     assert transcript.text == ""
 
 
-def test_the_window_defaults_to_ten_seconds() -> None:
-    assert Settings().stt_window_secs == 10.0
+def test_the_window_is_the_full_one_unless_chosen() -> None:
+    assert Settings().stt_window_secs == 30.0

@@ -3,8 +3,9 @@
 CTranslate2's `Whisper.generate` accepts features padded to fewer than 3000 mel frames; the encoder's cost
 falls with the window. A short window has two known failure modes, both guarded here:
 - the decoder loops ("and eggs and eggs and eggs…"): caught by a compression ratio or a repeated n-gram;
-- the decoder runs on past the audio: decoding is capped at `TOKENS_PER_SEC` tokens per second of audio.
-Either one sends the utterance back to the full 30 s window, where neither was seen.
+- the decoder runs on past the audio: decoding is capped at `TOKENS_PER_SEC` tokens per second of audio;
+- the decoder stops after the first word: fewer than `MIN_TOKENS_PER_SEC` tokens per second of audio.
+Each one sends the utterance back to the full 30 s window, where none was seen.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ FULL_FRAMES = 3000  # Whisper's own window: 30 s of 10 ms mel frames
 FRAMES_PER_SEC = 100
 TOKENS_PER_SEC = 12.0  # 6/s cut the end off an 8 s sentence; >= 10/s is safe
 MIN_TOKENS = 16
+MIN_TOKENS_PER_SEC = 1.0  # base on 10 s heard a clear 1.5 s "Turned on the light" as "Turn"
 COMPRESSION_LIMIT = 2.4  # faster-whisper's own threshold for a too repetitive decode
 REPEATS = 3  # a run of up to MAX_NGRAM words said this many times in a row is a loop
 MAX_NGRAM = 4
@@ -39,6 +41,7 @@ class Decoded:
 
     text: str
     capped: bool = False
+    cut_short: bool = False  # ended after fewer than MIN_TOKENS_PER_SEC: the window's other failure
 
 
 def token_cap(duration_s: float) -> int:
@@ -76,9 +79,10 @@ def fits_window(sample_count: int, window_frames: int) -> bool:
 
 
 def guarded(windowed: Callable[[], Decoded], full: Callable[[], str]) -> str:
-    """The windowed decode's text, or the full window's when the windowed one looped or hit its cap."""
+    """The windowed decode's text, or the full window's when the windowed one looped, hit its cap, or was
+    cut short."""
     first = windowed()
-    if first.capped or looks_looped(first.text):
+    if first.capped or first.cut_short or looks_looped(first.text):
         return full()
     return first.text
 
@@ -121,4 +125,5 @@ def decode_windowed(
     text = str(tokenizer.decode(tokens)).strip()
     if not any(character.isalnum() for character in text):
         return Decoded("")  # a lone "." on silence, as the full path would drop it
-    return Decoded(text, capped=len(tokens) >= cap)
+    duration_s = len(samples) / 16000
+    return Decoded(text, capped=len(tokens) >= cap, cut_short=len(tokens) < MIN_TOKENS_PER_SEC * duration_s)
