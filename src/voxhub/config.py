@@ -311,6 +311,21 @@ class Settings(BaseSettings):
     stt_language: str = Field("en", description="Default language of speech (ISO 639-1).")
     stt_threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper.")
     stt_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size; 1 is greedy and fastest.")
+    stt_workers: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Whisper decodes at a time, shared by all sessions (finals first); 0: the cores divided "
+        "by `stt_threads`.",
+    )
+    stt_window_secs: float = Field(
+        30.0,
+        ge=10.0,
+        le=30.0,
+        description="Whisper's audio window: an utterance that fits is decoded padded to this many seconds "
+        "(10: about 4x faster, but a worse clean WER on our espeak set, see docs/benchmarks.md), longer ones "
+        "on the full 30 s; a windowed decode that loops, runs on or stops short is redone on 30 s.",
+    )
 
     # text to speech
     tts_engine: str = Field("hibari", description="TTS engine: `hibari`, `piper`, `espeak` or `openai`.")

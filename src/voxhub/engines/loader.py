@@ -19,6 +19,7 @@ from voxhub.engines.registry import (
     setting_for,
 )
 from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.stt.scheduler import SttScheduler, stt_workers
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.engines.vad.base import VadEngine
 from voxhub.engines.wake.base import WakeEngine
@@ -33,6 +34,8 @@ async def load_engine(stage: Stage, name: str, settings: Settings) -> Any:
         check_engine_name(stage, name)
         return await load_llm(name, settings)
     engine = engine_class(stage, name).from_settings(settings)
+    if stage == "stt":  # one queue for every session's decodes: finals first
+        engine = SttScheduler(engine, workers=stt_workers(settings))
     await engine.warm_up()
     return engine
 

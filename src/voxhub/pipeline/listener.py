@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import StreamResampler
 from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.stt.scheduler import SttScheduler
 from voxhub.engines.vad.base import VadEngine, VadStream
 from voxhub.engines.vad.segmenter import (
     FrameChunker,
@@ -39,35 +38,14 @@ from voxhub.pipeline.frames import (
     TranscriptFrame,
     WakeWordFrame,
 )
+from voxhub.pipeline.listening import RATE_HZ, Activation, HeardAudio, ListeningOptions, wake_phrase_pattern
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
 from voxhub.pipeline.turns import Turns, TurnState
 
 _log = logging.getLogger(__name__)
-RATE_HZ = 16000
 _ONSET_AFTER_QUIET_FRAMES = 8  # ~250 ms of quiet before a speech frame makes it an onset
-_BYTES_PER_MS = RATE_HZ * 2 // 1000
-Activation = Literal["vad", "wake_word", "push_to_talk"]
-
-
-@dataclass(frozen=True, slots=True)
-class ListeningOptions:
-    """How one session decides when the user is talking to it."""
-
-    activation: Activation = "vad"
-    wake_words: tuple[str, ...] = ()
-    follow_up_secs: float = 30.0  # after an utterance, wake-word sessions listen this long without the word
-    start_secs: float = 0.2
-    stop_secs: float = 0.5
-    min_speech_secs: float = 0.25
-    max_utterance_secs: float = 30.0
-    language: str | None = None
-    partial_interval_ms: float = 400.0
-    # VAD ends speech before soft word endings ("France" loses its "s"): decode this much more on each side.
-    decode_padding_ms: float = 100.0
-    # The final decode starts this far into a pause, before the endpoint is certain; wasted if speech resumes.
-    # Not sooner than the padding, so the speculative decode hears the same tail as a late one would.
-    speculate_after_ms: float = 100.0
+__all__ = ["RATE_HZ", "Activation", "ListenerStage", "ListeningOptions"]
 
 
 @dataclass(slots=True)
@@ -113,11 +91,9 @@ class ListenerStage(Stage):
         self._vad_engine = vad
         self._wake_engine = wake if options.activation == "wake_word" else None
         self._ears: _Ears | None = None  # made on the first audio: a text-only session never pays for them
-        self._wake_pattern = _wake_phrase_pattern(options.wake_words)
+        self._wake_pattern = wake_phrase_pattern(options.wake_words)
         self._frame_ms = vad.capabilities.frame_ms
-        self._audio = bytearray()  # 16 kHz audio from `_origin_ms` on
-        self._origin_ms = 0.0
-        self._position_ms = 0.0  # audio received so far
+        self._heard = HeardAudio()
         self._push: Push | None = None
         self._turn_id: str | None = None  # the utterance being heard, once accepted
         self._utterance_start_ms = 0.0
@@ -174,9 +150,8 @@ class ListenerStage(Stage):
     # -- per frame: the hot path ---------------------------------------------------------------------
 
     def _hear(self, pcm: bytes) -> None:
-        chunk_start_ms = self._position_ms
-        self._audio += pcm
-        self._position_ms += len(pcm) / _BYTES_PER_MS
+        chunk_start_ms = self._heard.position_ms
+        self._heard.append(pcm)
         if self.options.activation == "push_to_talk":
             if self._turn_id is None and pcm:
                 self._accept(chunk_start_ms)
@@ -192,8 +167,10 @@ class ListenerStage(Stage):
             onset = (
                 speech and self._silent_frames >= _ONSET_AFTER_QUIET_FRAMES and not ears.segmenter.speaking
             )
-            if onset and (self.options.activation == "vad" or self._position_ms <= self._listening_until_ms):
-                self._emit(SpeechOnsetFrame(self._position_ms))
+            if onset and (
+                self.options.activation == "vad" or self._heard.position_ms <= self._listening_until_ms
+            ):
+                self._emit(SpeechOnsetFrame(self._heard.position_ms))
             for event in ears.segmenter.push(speech):
                 self._on_segment_event(event)
             self._track_pause(speech)
@@ -232,7 +209,7 @@ class ListenerStage(Stage):
         self._segment_start_ms = None
         if self._turn_id is None:
             return
-        self._emit(SpeechStoppedFrame(event.end_ms, self._position_ms - event.end_ms))
+        self._emit(SpeechStoppedFrame(event.end_ms, self._heard.position_ms - event.end_ms))
         if isinstance(event, SpeechCancelled):
             self._drop_utterance()
         else:
@@ -246,8 +223,8 @@ class ListenerStage(Stage):
 
     def _accept(self, start_ms: float) -> None:
         self._turn_id = self._turns.listen(self._new_turn_id()).turn_id
-        self._utterance_start_ms = max(start_ms, self._origin_ms)
-        self._partial_at_ms = self._position_ms
+        self._utterance_start_ms = max(start_ms, self._heard.origin_ms)
+        self._partial_at_ms = self._heard.position_ms
         self._emit(SpeechStartedFrame(start_ms))
 
     def _end_of_audio(self) -> None:
@@ -257,8 +234,8 @@ class ListenerStage(Stage):
             if self._ears is not None:
                 self._ears.segmenter.reset()
             self._segment_start_ms = None
-        self._emit(SpeechStoppedFrame(self._position_ms))
-        self._finish_utterance(self._position_ms)
+        self._emit(SpeechStoppedFrame(self._heard.position_ms))
+        self._finish_utterance(self._heard.position_ms)
 
     def _clear(self) -> None:
         """Forget the utterance being heard and the audio held for it; finals already decoding go on."""
@@ -271,24 +248,34 @@ class ListenerStage(Stage):
             self._ears.segmenter.reset()
         self._forget(self._turn_id)
         self._turn_id = self._segment_start_ms = None
-        self._audio.clear()
-        self._origin_ms = self._position_ms
+        self._heard.clear()
 
     # -- decoding --------------------------------------------------------------------------------------
 
     def _maybe_partial(self) -> None:
-        if self._turn_id is None or (self._partial is not None and not self._partial.done()):
+        if not self.options.partials or self._turn_id is None:
+            return
+        if self._partial is not None and not self._partial.done():
             return
         if self._speculative is not None:
             return  # in a pause with the final already decoding: a partial would only queue ahead of it
-        if self._position_ms - self._partial_at_ms < self.options.partial_interval_ms:
+        if self._heard.position_ms - self._partial_at_ms < self.options.partial_interval_ms:
             return
-        self._partial_at_ms = self._position_ms
+        self._partial_at_ms = self._heard.position_ms
         self._partial = asyncio.create_task(self._send_partial(self._turn_id))
 
     async def _send_partial(self, turn_id: str) -> None:
         with contextlib.suppress(VoxhubError):
-            text = await self._decode(self._position_ms)
+            if isinstance(self._stt, SttScheduler):
+                # Best-effort: decoded when a lane is free and no final waits, on the audio heard by then.
+                partial = await self._stt.transcribe_partial(
+                    lambda: self._utterance_audio(self._heard.position_ms),
+                    stream=self,
+                    language=self.options.language,
+                )
+                text = partial.text.strip() if partial is not None else ""
+            else:
+                text = await self._decode(self._heard.position_ms)
             if text and self._turn_id == turn_id:
                 await self._emit_now(TranscriptFrame(text, False, turn_id, self.options.language))
 
@@ -352,13 +339,13 @@ class ListenerStage(Stage):
         # Sent even when empty, so a client knows the utterance was heard as nothing.
         await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
 
-    async def _decode(self, end_ms: float) -> str:
+    def _utterance_audio(self, end_ms: float) -> PcmAudio:
+        """The utterance heard so far up to `end_ms`, with the decode padding on each side."""
         padding = self.options.decode_padding_ms
-        start_ms = max(self._utterance_start_ms - padding, self._origin_ms)
-        end_ms = min(end_ms + padding, self._position_ms)
-        start = int((start_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
-        end = int((end_ms - self._origin_ms) * _BYTES_PER_MS) & ~1
-        audio = PcmAudio(bytes(self._audio[max(start, 0) : end]), RATE_HZ)
+        return self._heard.clip(self._utterance_start_ms - padding, end_ms + padding)
+
+    async def _decode(self, end_ms: float) -> str:
+        audio = self._utterance_audio(end_ms)
         if audio.sample_count < RATE_HZ // 10:
             return ""
         transcript = await self._stt.transcribe(audio, language=self.options.language)
@@ -377,13 +364,8 @@ class ListenerStage(Stage):
         """Keep only the audio an utterance may still need: a little before any speech, all of it during."""
         if self._turn_id is not None or self._finals or self._speculative is not None:
             return
-        keep_from = self._segment_start_ms if self._segment_start_ms is not None else self._position_ms
-        keep_from -= 1000 * self.options.start_secs + 300.0
-        excess_ms = keep_from - self._origin_ms
-        if excess_ms > 1000.0:  # trim in whole seconds, so the memmove is rare
-            cut = int(excess_ms) * _BYTES_PER_MS
-            del self._audio[:cut]
-            self._origin_ms += cut / _BYTES_PER_MS
+        keep_from = self._segment_start_ms if self._segment_start_ms is not None else self._heard.position_ms
+        self._heard.keep_from(keep_from - 1000 * self.options.start_secs - 300.0)
 
     def _forget(self, turn_id: str | None) -> None:
         """The utterance `turn_id` will never be answered (noise, cleared, failed): it leaves the ledger."""
@@ -398,14 +380,3 @@ class ListenerStage(Stage):
         """From a decode task: push straight on."""
         assert self._push is not None
         await self._push(frame)
-
-
-def _wake_phrase_pattern(wake_words: tuple[str, ...]) -> re.Pattern[str]:
-    """Matches a wake phrase at the start of a transcript ("Hey Jarvis," "OK Nabu."), to strip it."""
-    variants = []
-    for word in wake_words or ("okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"):
-        parts = [re.escape(part) for part in word.split("_")]
-        if parts[0] == "okay":
-            parts[0] = "(?:okay|ok|o\\.k\\.)"
-        variants.append(r"\W*".join(parts))
-    return re.compile(r"^\W*(?:" + "|".join(variants) + r")\b\W*", re.IGNORECASE)

@@ -110,6 +110,7 @@ async def open_conversation(
         min_speech_secs=_first(profile.min_speech_secs, settings.vad_min_speech_secs),
         max_utterance_secs=settings.vad_max_utterance_secs,
         language=language or settings.stt_language,
+        partials=config.partial_transcripts,
     )
     options = ConversationOptions(
         reply=setup.reply,

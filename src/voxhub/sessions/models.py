@@ -95,6 +95,7 @@ class SessionConfig:
     mode: Mode = field(default_factory=Mode)
     user_id: str | None = None
     avatar: bool = False  # send `viseme` events (mouth shapes timed to the speech) for an animated face
+    partial_transcripts: bool = True  # False: no partial transcripts while the user speaks (less CPU)
 
     def updated(self, changes: Mapping[str, Any]) -> SessionConfig:
         """A copy with `changes` applied, validated; an empty string resets a text field to the setting.
@@ -119,6 +120,8 @@ class SessionConfig:
                 values[key] = _engine(key, value)
             elif key == "avatar":
                 values[key] = value is not None and parse_flag(key, value)
+            elif key == "partial_transcripts":
+                values[key] = value is None or parse_flag(key, value)
             else:
                 values[key] = _text(key, value, limit=_TEXT_LIMITS[key])
         return dataclasses.replace(self, **values)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -14,6 +16,8 @@ from faster_whisper import WhisperModel
 from voxhub.audio import PcmAudio, resample
 from voxhub.config import env_name
 from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
+from voxhub.engines.stt.scheduler import stt_workers
+from voxhub.engines.stt.window import FRAMES_PER_SEC, Decoded, decode_windowed, fits_window, guarded
 from voxhub.errors import AudioError, ConfigError, InputError, ModelError
 from voxhub.language import language_code
 from voxhub.models import store
@@ -32,6 +36,15 @@ _MULTILINGUAL_ADVICE = "install it with `pip install 'voxhub[pl]'`"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A windowed decode's one segment, shaped like faster-whisper's (seconds)."""
+
+    text: str
+    start: float
+    end: float
+
+
 def multilingual_installed(models_dir: Path) -> bool:
     """True if Whisper base is joined already or its part packages are installed (no hashing)."""
     joined = JOINED[_MULTILINGUAL_MODEL]
@@ -48,7 +61,7 @@ def load_model(directory: Path, settings: Settings) -> WhisperModel:
             device="cpu",
             compute_type="int8",
             cpu_threads=settings.stt_threads,
-            num_workers=1,
+            num_workers=stt_workers(settings) + 1,  # the scheduler's lanes, and the one kept for finals
             local_files_only=True,
         )
     except (RuntimeError, ValueError, OSError) as exc:
@@ -82,9 +95,12 @@ class WhisperStt:
             languages=() if any_language else ("en",),
             streaming=False,
         )
-        # One decode at a time: CTranslate2 already spreads one decode over `stt_threads` cores, and a
-        # private queue keeps waiting callers from holding the event loop's shared worker threads.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxhub-whisper")
+        # As many decodes at a time as the scheduler's lanes (each on `stt_threads` cores); a private pool
+        # keeps waiting callers from holding the event loop's shared worker threads.
+        self._loading = threading.Lock()
+        self._worker = ThreadPoolExecutor(
+            max_workers=stt_workers(settings) + 1, thread_name_prefix="voxhub-whisper"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -169,6 +185,31 @@ class WhisperStt:
             raise InputError(
                 f"Whisper does not know the language {language!r}", details={"language": language}
             )
+        window_frames = round(FRAMES_PER_SEC * self._settings.stt_window_secs)
+        if not fits_window(len(samples), window_frames):
+            return self._decode_full(model, samples, language, prompt)
+
+        def windowed() -> Decoded:
+            return decode_windowed(
+                model,
+                samples,
+                window_frames=window_frames,
+                language=language,
+                prompt=prompt,
+                beam_size=self._settings.stt_beam_size,
+            )
+
+        def full() -> str:
+            return "".join(segment.text for segment in self._decode_full(model, samples, language, prompt)[0])
+
+        text = guarded(windowed, full).strip()
+        duration_s = len(samples) / SAMPLE_RATE_HZ
+        return ([_Segment(text, 0.0, duration_s)] if text else []), language
+
+    def _decode_full(
+        self, model: WhisperModel, samples: Any, language: str, prompt: str | None
+    ) -> tuple[list[Any], str]:
+        """Today's path: faster-whisper's own, on the full 30 s window, for long audio and as the fallback."""
         segments, info = model.transcribe(
             samples,
             language=language,
@@ -180,17 +221,18 @@ class WhisperStt:
         return list(segments), str(info.language)
 
     def _model_for(self, language: str) -> WhisperModel:
-        """Runs on the worker thread only, so the lazy load of the multilingual model happens once."""
+        """Runs on a worker thread; the lock makes the lazy load of the multilingual model happen once."""
         if language == "en" and self._english is not None:
             return self._english
-        if self._multilingual is None:
-            if self._find_multilingual is None:
-                raise ModelError(
-                    f"cannot transcribe {language!r}: {self._english_only_reason}",
-                    details={"language": language},
-                )
-            self._multilingual = load_model(self._find_multilingual(), self._settings)
-        return self._multilingual
+        with self._loading:
+            if self._multilingual is None:
+                if self._find_multilingual is None:
+                    raise ModelError(
+                        f"cannot transcribe {language!r}: {self._english_only_reason}",
+                        details={"language": language},
+                    )
+                self._multilingual = load_model(self._find_multilingual(), self._settings)
+            return self._multilingual
 
 
 def checked_model_directory(setting: str) -> Path:

@@ -1,37 +1,64 @@
-"""asr: `transcribe` + audio in; `transcript-start`/`-chunk` while it arrives, then `transcript`, `-stop`."""
+"""asr: `transcribe` + audio in; `transcript` out at audio-stop, with streamed chunks if the client asks.
+
+Wyoming has no request field for streaming transcripts, so a client asks with `transcribe` context
+`{"streaming": true}`: it then gets `transcript-start` and `transcript-chunk` events from partial decodes
+while the audio arrives. Any other client (Home Assistant reads only `transcript`) gets no partial decodes at
+all: its utterance costs one decode. The final decode starts at `audio-stop`, as a final in the shared STT
+scheduler, so it never waits behind a partial (its own is dropped, other sessions' are overtaken).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from wyoming.asr import Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
 from wyoming.event import Event
 
 from voxhub.audio import PcmAudio
-from voxhub.engines.stt.base import SttEngine, transcribe_stream
-from voxhub.engines.stt.base import Transcript as SttTranscript
-from voxhub.errors import AudioError, PayloadTooLargeError
+from voxhub.engines.stt.base import SttEngine
+from voxhub.engines.stt.scheduler import SttScheduler
+from voxhub.errors import AudioError, PayloadTooLargeError, VoxhubError
 
 Write = Callable[[Event], Awaitable[None]]
 PARTIAL_INTERVAL_MS = 400.0
 
 
-class Transcription:
-    """One utterance: audio is decoded in a background task, so reading the next chunks never waits on it."""
+def wants_streaming(context: dict[str, Any] | None) -> bool:
+    """True if a `transcribe` event's context asks for streamed transcript chunks."""
+    return bool(context and context.get("streaming") is True)
 
-    def __init__(self, engine: SttEngine, write: Write, *, language: str | None, max_bytes: int) -> None:
+
+class Transcription:
+    """One utterance: audio is buffered as it comes; partials (if asked for) decode in a background task."""
+
+    def __init__(
+        self,
+        engine: SttEngine,
+        write: Write,
+        *,
+        language: str | None,
+        max_bytes: int,
+        streaming: bool = False,
+    ) -> None:
         self._engine = engine
         self._write = write
         self._language = language
         self._max_bytes = max_bytes
+        self._streaming = streaming
+        self._parts: list[bytes] = []
+        self._rate = 16000
         self._received_bytes = 0
-        self._queue: asyncio.Queue[PcmAudio | None] = asyncio.Queue()
+        self._buffered_ms = 0.0
+        self._partial_at_ms = 0.0
+        self._partial: asyncio.Task[None] | None = None
+        self._finishing = False
+        self._writing = asyncio.Lock()  # a partial's chunk is never cut off by the final
         self._started = False
         self._sent_words: list[str] = []
-        self._task = asyncio.create_task(self._run(), name="wyoming-transcription")
 
     def push(self, audio: PcmAudio) -> None:
         self._received_bytes += len(audio.pcm_s16le)
@@ -40,56 +67,63 @@ class Transcription:
                 f"the utterance is over the {self._max_bytes} byte audio limit",
                 details={"limit_bytes": self._max_bytes},
             )
-        if audio.pcm_s16le:
-            self._queue.put_nowait(audio)
+        if not audio.pcm_s16le:
+            return
+        self._rate = audio.sample_rate_hz
+        self._parts.append(audio.pcm_s16le)
+        self._buffered_ms += audio.duration_ms
+        if not self._streaming or (self._partial is not None and not self._partial.done()):
+            return
+        if self._buffered_ms - self._partial_at_ms >= PARTIAL_INTERVAL_MS:
+            self._partial_at_ms = self._buffered_ms
+            self._partial = asyncio.create_task(self._send_partial(), name="wyoming-partial")
 
     async def finish(self) -> None:
-        """The audio is over: send the final transcript (raises what the decoding raised)."""
-        self._queue.put_nowait(None)
-        await self._task
-
-    async def cancel(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-
-    async def _chunks(self) -> AsyncIterator[PcmAudio]:
-        """The audio as it comes; whatever queued up while a partial was decoding is joined into one
-        chunk, so a client sending faster than real time gets fewer partials, not a growing lag."""
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            parts = [first.pcm_s16le]
-            ended = False
-            while not self._queue.empty():
-                more = self._queue.get_nowait()
-                if more is None:
-                    ended = True
-                    break
-                parts.append(more.pcm_s16le)
-            yield PcmAudio(b"".join(parts), first.sample_rate_hz)
-            if ended:
-                return
-
-    async def _run(self) -> None:
-        final: SttTranscript | None = None
+        """The audio is over: decode it at once and send the final transcript."""
+        self._finishing = True
+        self._stop_partial()
         try:
-            async for transcript in transcribe_stream(
-                self._engine, self._chunks(), language=self._language, partial_interval_ms=PARTIAL_INTERVAL_MS
-            ):
-                if transcript.is_final:
-                    final = transcript
-                else:
-                    await self._send_new_words(transcript.text, final=False)
+            final = await self._engine.transcribe(self._audio(), language=self._language)
+            text, language = final.text.strip(), final.language
         except AudioError:
             # Nothing (or nothing decodable) was said: older clients expect an empty transcript, not an error.
-            final = None
-        text = final.text.strip() if final is not None else ""
-        language = final.language if final is not None else self._language
-        await self._send_new_words(text, final=True)
-        await self._write(Transcript(text=text, language=language).event())
-        await self._write(TranscriptStop().event())
+            text, language = "", self._language
+        async with self._writing:
+            if self._streaming:
+                await self._send_new_words(text, final=True)
+            await self._write(Transcript(text=text, language=language).event())
+            if self._streaming:
+                await self._write(TranscriptStop().event())
+
+    async def cancel(self) -> None:
+        self._finishing = True
+        self._stop_partial()
+        if self._partial is not None:
+            self._partial.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._partial
+
+    def _audio(self) -> PcmAudio:
+        return PcmAudio(b"".join(self._parts), self._rate)
+
+    def _stop_partial(self) -> None:
+        """Drop the partial in flight unless it is writing its chunk (then the final waits for that write)."""
+        if self._partial is not None and not self._partial.done() and not self._writing.locked():
+            self._partial.cancel()
+
+    async def _send_partial(self) -> None:
+        with contextlib.suppress(VoxhubError):
+            if isinstance(self._engine, SttScheduler):
+                partial = await self._engine.transcribe_partial(
+                    self._audio, stream=self, language=self._language
+                )
+                text = partial.text if partial is not None else ""
+            else:
+                text = (await self._engine.transcribe(self._audio(), language=self._language)).text
+            if self._finishing or not text:
+                return
+            async with self._writing:
+                await self._send_new_words(text.strip(), final=False)
 
     async def _send_new_words(self, text: str, *, final: bool) -> None:
         """Send the words beyond those already sent; a partial's last word may still change, so it waits."""

@@ -26,7 +26,7 @@ from voxhub.api.errors import ServerBusy
 from voxhub.errors import VoxhubError
 from voxhub.language import language_code
 from voxhub.protocols.wyoming.admission import ClientLimit, TooManyConnections, WorkSlot
-from voxhub.protocols.wyoming.asr import Transcription
+from voxhub.protocols.wyoming.asr import Transcription, wants_streaming
 from voxhub.protocols.wyoming.audio import AudioFormat, AudioInput
 from voxhub.protocols.wyoming.events import checked, parse
 from voxhub.protocols.wyoming.framing import FrameError, read_frame
@@ -208,6 +208,7 @@ class Connection(AsyncEventHandler):
                 self.write_event,
                 language=language_code(language) if language else None,
                 max_bytes=state.settings.max_audio_bytes,
+                streaming=self._transcribe is not None and wants_streaming(self._transcribe.context),
             )
         self._detect = self._transcribe = None
 
