@@ -19,5 +19,5 @@ def test_a_long_sentence_is_cut_at_its_clauses_then_between_words() -> None:
     assert pieces[0] == "one two three,"
 
 
-def test_a_word_longer_than_a_piece_stays_whole() -> None:
-    assert spoken_pieces("a " + "x" * 50 + " b", max_chars=10) == ["a", "x" * 50, "b"]
+def test_a_word_longer_than_a_piece_is_cut_too() -> None:
+    assert spoken_pieces("a " + "x" * 25 + " b", max_chars=10) == ["a", "x" * 10, "x" * 10, "x" * 5 + " b"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 from voxhub.audio.pcm import PcmAudio
 from voxhub.config import env_name
-from voxhub.errors import ConfigError, EmptyTextError, InputError, VoxhubError
+from voxhub.errors import ConfigError, EmptyTextError, InputError, PayloadTooLargeError, VoxhubError
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -56,12 +56,13 @@ _CLAUSE = re.compile(r"(?<=[,;:])\s+")
 
 
 def spoken_pieces(text: str, max_chars: int = PIECE_CHARS) -> list[str]:
-    """`text` in pieces of at most `max_chars` (a word longer than that alone), cut at sentences first."""
+    """`text` in pieces of at most `max_chars`, cut at sentences first, then clauses, then between words (a
+    "word" longer than a piece is cut too)."""
     pieces: list[str] = []
     for sentence in _SENTENCE.split(text):
         for clause in _CLAUSE.split(sentence) if len(sentence) > max_chars else [sentence]:
             piece = ""
-            for word in clause.split():
+            for word in (w[i : i + max_chars] for w in clause.split() for i in range(0, len(w), max_chars)):
                 if piece and len(piece) + 1 + len(word) > max_chars:
                     pieces.append(piece)
                     piece = word
@@ -72,12 +73,26 @@ def spoken_pieces(text: str, max_chars: int = PIECE_CHARS) -> list[str]:
     return pieces
 
 
+# About a quarter of an hour of speech: the most one request may ask a voice to say (the CPU it takes is
+# everyone's; 10,000 digits read one by one would be most of an hour).
+MAX_SPOKEN_WORDS = 2000
+
+
 def require_text(text: str) -> str:
-    """The text stripped and sayable, or EmptyTextError when nothing is left to say."""
+    """The text stripped and sayable; EmptyTextError when nothing is left to say, PayloadTooLargeError for
+    more than MAX_SPOKEN_WORDS."""
     stripped = text.strip()
     if not stripped:
         raise EmptyTextError("text to speak is empty")
-    return _DIGIT_RUN.sub(lambda run: " ".join(run.group()), stripped)
+    sayable = _DIGIT_RUN.sub(lambda run: " ".join(run.group()), stripped)
+    words = sayable.count(" ") + 1
+    if words > MAX_SPOKEN_WORDS and len(sayable.split()) > MAX_SPOKEN_WORDS:
+        raise PayloadTooLargeError(
+            f"the text is {len(sayable.split())} words to say; one request speaks at most {MAX_SPOKEN_WORDS}"
+            " (about a quarter of an hour): send it in parts",
+            details={"limit_words": MAX_SPOKEN_WORDS, "words": len(sayable.split())},
+        )
+    return sayable
 
 
 def unknown_voice(
