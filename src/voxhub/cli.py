@@ -34,7 +34,7 @@ from voxhub.engines.loader import Engines, load_engine
 from voxhub.engines.registry import ENGINES, STAGES, Stage, check_settings, setting_for
 from voxhub.engines.tts.base import synthesize_all
 from voxhub.engines.vad.segmenter import find_segments
-from voxhub.errors import AudioError, ConfigError, VoxhubError
+from voxhub.errors import AudioError, ConfigError, ModelError, VoxhubError
 from voxhub.models.install import install as install_models
 from voxhub.models.store import list_models
 
@@ -64,6 +64,9 @@ def _reported_errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         stderr.print(f"[bold red]configuration error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    except ModelError as exc:  # missing or damaged model files: fixed by installing, like a setting
+        stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise typer.Exit(2) from None
     except VoxhubError as exc:
         stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
@@ -358,21 +361,23 @@ def serve(
 ) -> None:
     """Run the HTTP and WebSocket server with the configured engines, until Ctrl-C or SIGTERM."""
     settings = _settings(config, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
-    with _reported_errors():
-        check_settings(settings)
-        check_tls(settings.ssl_certfile, settings.ssl_keyfile)
     # Imported here, not at the top: the other commands start faster without the server stack.
     import uvicorn
 
     from voxhub.api.logging import configure_logging
     from voxhub.api.slow_clients import raise_open_files_limit
-    from voxhub.server import create_app, server_options
+    from voxhub.server import check_ports, create_app, server_options, startup_error
 
+    with _reported_errors():  # what can be checked before the engines load, said in one line
+        check_settings(settings)
+        check_tls(settings.ssl_certfile, settings.ssl_keyfile)
+        check_ports(settings)
     configure_logging(settings)
     raise_open_files_limit()  # slow clients are cut off, but many fast ones still need descriptors
+    application = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            application,
             host=settings.host,
             port=settings.port,
             lifespan="on",
@@ -384,9 +389,14 @@ def serve(
     # uvicorn re-raises the signal that stopped it once it has shut down; a requested stop exits 0.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_quietly)
-    server.run()
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn's own exit when the start-up failed
+        if startup_error(application) is None:
+            raise
+        raise typer.Exit(2) from exc  # a known start-up error: its log line said why, in one sentence
     if not server.started:
-        raise typer.Exit(1)  # start-up failed; the log says why
+        raise typer.Exit(2 if startup_error(application) is not None else 1)  # the log says why
 
 
 def _exit_quietly(signum: int, frame: object) -> None:
