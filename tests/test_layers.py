@@ -20,7 +20,8 @@ LAYERS = (
     ("protocols",),
     ("web",),
     ("server",),
-    ("cli", "console", "deploy", "__main__"),  # the console is the CLI's rich output; deploy its service/cert
+    # the console is the CLI's rich output, commands its groups of subcommands, deploy its service/cert
+    ("cli", "commands", "console", "deploy", "__main__"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

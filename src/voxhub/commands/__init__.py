@@ -1,0 +1,1 @@
+"""voxhub's command-line groups, one module each."""
