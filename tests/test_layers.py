@@ -10,7 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voxhub"
 # Bottom to top; a layer may use every layer to its left.
 LAYERS = (
-    ("config", "environment", "errors", "language", "log_context", "__init__"),
+    # settings holds the fields of config.Settings, one mixin per concern
+    ("config", "settings", "environment", "errors", "language", "log_context", "__init__"),
     ("audio", "models"),
     ("engines",),
     ("pipeline",),
