@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +148,97 @@ def test_version_flag_prints_the_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == f"voxhub {__version__}"
+
+
+def test_a_missing_model_is_one_clear_error_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXHUB_MODELS_DIR", str(tmp_path / "no-models"))
+    result = runner.invoke(app, ["chat", "--once", "hello"])
+    assert result.exit_code == 2
+    assert "voxhub models install smollm2" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# -- `voxhub serve`'s start-up, as an operator sees it in the terminal --------------------------------
+
+
+def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`voxhub serve` until it exits by itself (each test here makes it fail to start)."""
+    environment = {**os.environ, "VOXHUB_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "250", **env}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("voxhub")), "serve", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_logs_each_engine_as_it_loads_and_a_missing_model_in_one_line(tmp_path: Path) -> None:
+    done = _serve(
+        tmp_path,
+        "--port",
+        str(_free_port()),
+        VOXHUB_MODELS_DIR=str(tmp_path / "no-models"),
+        VOXHUB_LOG_FORMAT="json",
+    )
+    assert done.returncode == 2
+    log = [json.loads(line) for line in done.stderr.splitlines()]
+    ready = [line for line in log if line["message"].endswith(" s") and "load_secs" in line]
+    assert [line["stage"] for line in ready] == ["vad", "wake", "stt", "tts"]  # the LLM's model is missing
+    assert ready[2]["message"].startswith("stt engine whisper ready in ")
+    assert any(line["message"] == "loading llm engine local" for line in log)
+    (error,) = [line for line in log if line["level"] == "ERROR"]
+    assert error["message"].startswith("cannot start: model file missing")
+    assert "voxhub models install smollm2" in error["message"]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_serve_at_debug_keeps_the_traceback_of_a_failed_start(tmp_path: Path) -> None:
+    done = _serve(
+        tmp_path,
+        "--port",
+        str(_free_port()),
+        VOXHUB_MODELS_DIR=str(tmp_path / "no-models"),
+        VOXHUB_LOG_LEVEL="debug",
+    )
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+    assert "ModelError" in done.stderr
+
+
+def test_serve_reports_a_busy_port_before_loading_anything(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = _serve(tmp_path, "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"configuration error: port (VOXHUB_PORT): 127.0.0.1:{port} is already in use; "
+        "stop what holds it or choose another port"
+    )
+
+
+def test_serve_names_the_wyoming_service_port_that_is_busy(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = _serve(
+            tmp_path,
+            "--port",
+            str(_free_port()),
+            VOXHUB_WYOMING_ENABLED="true",
+            VOXHUB_WYOMING_PORT=str(_free_port()),
+            VOXHUB_WYOMING_TTS_PORT=str(port),
+        )
+    assert done.returncode == 2
+    assert f"wyoming_tts_port (VOXHUB_WYOMING_TTS_PORT): 127.0.0.1:{port} is already in use" in done.stderr
+    assert "loading" not in done.stderr

@@ -10,7 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "voxhub"
 # Bottom to top; a layer may use every layer to its left.
 LAYERS = (
-    ("config", "environment", "errors", "language", "log_context", "__init__"),
+    # settings holds the fields of config.Settings, one mixin per concern
+    ("config", "settings", "environment", "errors", "language", "log_context", "__init__"),
     ("audio", "models"),
     ("engines",),
     ("pipeline",),
@@ -20,13 +21,8 @@ LAYERS = (
     ("protocols",),
     ("web",),
     ("server",),
-    (
-        "cli",
-        "console",
-        "deploy",
-        "commands",
-        "__main__",
-    ),  # the console is the CLI's rich output; deploy its service/cert
+    # the console is the CLI's rich output, commands its groups of subcommands, deploy its service/cert
+    ("cli", "commands", "console", "deploy", "__main__"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

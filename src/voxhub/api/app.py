@@ -32,6 +32,7 @@ from voxhub.api.routes import (
 )
 from voxhub.api.state import ServerState
 from voxhub.config import Settings, environment_warnings
+from voxhub.engines.loader import LoadProgress
 from voxhub.engines.pool import EnginePool
 from voxhub.errors import VoxhubError
 from voxhub.sessions.checks import EngineChecks
@@ -50,9 +51,11 @@ def create_app(
     engines: EnginePool | None = None,
     routers: Sequence[tuple[APIRouter, bool]] = (),
     side_servers: Sequence[SideServer] = (),
+    load_progress: LoadProgress | None = None,
 ) -> FastAPI:
     """The API app, plus `routers` (router, needs the bearer token) and `side_servers` from the layers above
-    (see `voxhub.server`); `engines` given here are shared and left open at shutdown (tests load them once).
+    (see `voxhub.server`); `engines` given here are shared and left open at shutdown (tests load them once);
+    `load_progress` hears of each configured engine as it starts and ends loading.
     """
 
     @asynccontextmanager
@@ -64,7 +67,7 @@ def create_app(
         try:
             if pool is None:
                 try:
-                    pool = await EnginePool.load(settings)
+                    pool = await EnginePool.load(settings, progress=load_progress)
                 except VoxhubError as exc:
                     # uvicorn logs the traceback next; this line is the reason in one sentence.
                     logger.error("cannot start: %s", exc.message, extra={"error": exc.code})
