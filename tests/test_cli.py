@@ -196,7 +196,7 @@ def test_serve_logs_each_engine_as_it_loads_and_a_missing_model_in_one_line(tmp_
     ready = [line for line in log if line["message"].endswith(" s") and "load_secs" in line]
     assert [line["stage"] for line in ready] == ["vad", "wake", "stt", "tts"]  # the LLM's model is missing
     assert ready[2]["message"].startswith("stt engine whisper ready in ")
-    assert any(line["message"] == "loading llm engine local" for line in log)
+    assert any(line["message"] == "loading llm engine auto" for line in log)  # auto: no server, so local
     (error,) = [line for line in log if line["level"] == "ERROR"]
     assert error["message"].startswith("cannot start: model file missing")
     assert "voxhub models install smollm2" in error["message"]
