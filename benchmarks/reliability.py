@@ -49,6 +49,7 @@ from reliability_clients import (
     WyomingTally,
     fuzz_socket,
     native_turn,
+    opened,
     realtime_turn,
     source,
     until,
@@ -325,7 +326,7 @@ async def kill9(args: argparse.Namespace, data: Path) -> None:
         acknowledged = 0
         ws = server.url.replace("http", "ws", 1)
         async with websockets.connect(f"{ws}/ws?{TEXT_ONLY}&session_id={session_id}") as socket:
-            await until(socket, "session_started")
+            await opened(socket)  # the greeting's `response` is not one of the turns
             for text in texts:
                 await socket.send(json.dumps({"type": "text_message", "data": {"text": text}}))
                 await until(socket, "response")

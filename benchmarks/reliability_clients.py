@@ -115,13 +115,21 @@ async def fuzz_socket(url: str, route: Route, rounds: int, limit_bytes: int, tal
         tally.dropped += 1
 
 
+async def opened(socket: websockets.ClientConnection) -> None:
+    """Wait for `session_started` and the greeting's `response` a new native conversation opens with."""
+    await until(socket, "session_started")
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await until(socket, "response")
+
+
 async def native_turn(
     base_url: str, query: str = TEXT_ONLY, text: str = "What is the capital of France?"
 ) -> float:
     """One text turn on a fresh native socket; its seconds from question to `response`."""
     ws = base_url.replace("http", "ws", 1)
     async with websockets.connect(f"{ws}/ws?{query}", max_queue=None, ping_interval=None) as socket:
-        await until(socket, "session_started")
+        await opened(socket)
         started = time.monotonic()
         await socket.send(json.dumps({"type": "text_message", "data": {"text": text}}))
         await until(socket, "response")
