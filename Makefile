@@ -6,7 +6,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXTRAS ?= test,pl,postgres
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: serve test install models system-deps home-assistant lint typecheck unit docs clean
+.PHONY: reliability serve test install models system-deps home-assistant lint typecheck unit docs clean
 
 serve: install models
 	$(BIN)/voxhub serve
@@ -75,3 +75,11 @@ docs: install
 
 clean:
 	rm -rf $(VENV) $(HA_VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The long reliability runs behind docs/reliability.md (needs psutil: the `bench` extra).
+reliability: install
+	$(BIN)/python -c "import psutil" 2>/dev/null || $(BIN)/python -m pip install --quiet 'psutil'
+	cd benchmarks && PYTHONPATH=../src:. ../$(BIN)/python reliability.py all
+	cd benchmarks && PYTHONPATH=../src:. ../$(BIN)/python churn.py --cycles 5000
+	cd benchmarks && PYTHONPATH=../src:. ../$(BIN)/python bombs.py
+	SCHEMATHESIS_EXAMPLES=100 $(BIN)/pytest tests/reliability/test_schemathesis.py
