@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -19,45 +19,17 @@ from rich.table import Table
 
 from voxhub.agent.autofunction.store import AutoFunctionStore
 from voxhub.agent.personas import PersonaStore, parse_persona
-from voxhub.config import Settings, load_settings
+from voxhub.commands.common import ConfigOption, read_settings, run
+from voxhub.config import Settings
 from voxhub.console import stderr, stdout
-from voxhub.errors import ConfigError, VoxhubError
 from voxhub.sessions.store import Store, database_url, is_postgres, open_store
 from voxhub.sessions.store.migrations import LATEST
 from voxhub.sessions.store.transfer import copy_store
-
-T = TypeVar("T")
 
 db_app = typer.Typer(
     help="The database: migrate its schema, or copy an install into another database (SQLite to PostgreSQL).",
     no_args_is_help=True,
 )
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML settings file (keys as in docs/configuration.md).")
-]
-
-
-@contextmanager
-def _reported_errors() -> Iterator[None]:
-    try:
-        yield
-    except ConfigError as exc:
-        stderr.print(f"[bold red]configuration error:[/] {exc.message}", highlight=False)
-        raise typer.Exit(2) from None
-    except VoxhubError as exc:
-        stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    with _reported_errors():
-        return asyncio.run(coroutine)
-
-
-def _settings(config: Path | None) -> Settings:
-    with _reported_errors():
-        return load_settings(config)
 
 
 @db_app.command()
@@ -68,9 +40,9 @@ def migrate(
     config: ConfigOption = None,
 ) -> None:
     """Bring the database's schema to this voxhub's version (instances migrate at start-up by default)."""
-    settings = _settings(config)
+    settings = read_settings(config)
     target = url or database_url(settings)
-    _run(_migrate(target, settings))
+    run(_migrate(target, settings))
 
 
 async def _migrate(url: str, settings: Settings) -> None:
@@ -107,8 +79,8 @@ def copy(
     config: ConfigOption = None,
 ) -> None:
     """Copy every session, message, summary, note, profile and document from SOURCE into TARGET."""
-    settings = _settings(config)
-    _run(_copy(source, target, batch, files and is_postgres(target), settings))
+    settings = read_settings(config)
+    run(_copy(source, target, batch, files and is_postgres(target), settings))
 
 
 async def _copy(source_url: str, target_url: str, batch: int, files: bool, settings: Settings) -> None:
