@@ -144,6 +144,19 @@ def test_detect_prints_the_speech_segment_and_the_wake_word_with_times(tmp_path:
     assert "hey_jarvis" in result.stdout
 
 
+def test_detect_shows_each_engines_peak_score_for_every_word_after_a_segment(tmp_path: Path) -> None:
+    clip = tmp_path / "hey.wav"
+    clip.write_bytes(encode_audio(padded(piper_speech("Hey Jarvis."), before_ms=1000, after_ms=1000), "wav"))
+    result = runner.invoke(
+        app, ["detect", str(clip), "-w", "hey_jarvis", "-w", "okay_nabu", "--wake-engine", "combined"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = " ".join(line for line in result.stdout.splitlines() if "scores" in line or ":" in line)
+    assert "micro:hey_jarvis 1.00" in scores
+    assert "openwakeword:hey_jarvis" in scores
+    assert "micro:okay_nabu" in scores
+
+
 def test_version_flag_prints_the_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0

@@ -136,7 +136,7 @@ class FakeVad:
     async def warm_up(self) -> None:
         pass
 
-    def create_stream(self, sample_rate_hz: int = RATE_HZ) -> _FakeVadStream:
+    def create_stream(self, sample_rate_hz: int = RATE_HZ, threshold: float | None = None) -> _FakeVadStream:
         return _FakeVadStream()
 
     async def aclose(self) -> None:

@@ -69,3 +69,13 @@ async def test_push_to_talk_ends_the_utterance_when_the_client_says_so(talk: Tal
     await heard.wait_for(lambda: any(finals(heard)))
 
     assert "capital of france" in finals(heard)[0].lower()
+
+
+@pytest.mark.slow
+async def test_a_profile_with_the_lowest_wake_sensitivity_is_not_woken_by_its_word(talk: Talk) -> None:
+    strict = ListeningOptions(activation="wake_word", wake_words=("hey_jarvis",), wake_sensitivity=0.0)
+    conversation, heard = await talk(mode=LISTEN_ONLY, listening=strict)
+
+    await speak_in_real_time(conversation, padded(piper_speech("Hey Jarvis."), before_ms=300, after_ms=1200))
+
+    assert heard.of(WakeWordFrame) == []

@@ -38,6 +38,7 @@ def test_the_seed_004_wake_word_profile_maps_to_voxhub_wake_words() -> None:
         30.0,
     )
     assert profile.vad_threshold == pytest.approx(0.4)
+    assert profile.wake_sensitivity == pytest.approx(0.7)
 
 
 def test_an_extreme_seed_sensitivity_is_clamped() -> None:

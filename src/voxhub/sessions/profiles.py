@@ -25,19 +25,20 @@ _FLAT_KEYS = {
     "vad_start_secs",
     "vad_stop_secs",
     "wake_words",
+    "wake_sensitivity",
     "follow_up_secs",
     "language",
 }
-# Seed 004 keys voxhub accepts but has no use for: the VAD engine and wake sensitivity are server
-# settings, and a voxhub session always listens.
+# Seed 004 keys voxhub accepts but has no use for: the VAD engine is a server setting, and a voxhub
+# session always listens.
 _SEED_IGNORED = {
     "vad": {"detector_type", "enabled"},
-    "wake_word": {"sensitivity"},
+    "wake_word": set(),
     "transcription": {"auto_start"},
 }
 _SEED_KEYS = {
     "vad": {"sensitivity", "min_speech_duration", "start_secs", "stop_secs"},
-    "wake_word": {"enabled", "words", "timeout"},
+    "wake_word": {"enabled", "words", "timeout", "sensitivity"},
     "transcription": {"language"},
 }
 
@@ -54,6 +55,7 @@ class Profile:
     vad_start_secs: float | None = None
     vad_stop_secs: float | None = None
     wake_words: tuple[str, ...] = ()
+    wake_sensitivity: float | None = None  # 0 strict, 0.5 each model's own cutoff, 1 eager
     follow_up_secs: float = 30.0  # wake_word: how long after an answer the user may go on without it
     language: str | None = None
     builtin: bool = False
@@ -68,6 +70,7 @@ class Profile:
             "vad_start_secs": self.vad_start_secs,
             "vad_stop_secs": self.vad_stop_secs,
             "wake_words": list(self.wake_words),
+            "wake_sensitivity": self.wake_sensitivity,
             "follow_up_secs": self.follow_up_secs,
             "language": self.language,
             "builtin": self.builtin,
@@ -82,8 +85,9 @@ class Profile:
         sensitivity s becomes `vad_threshold = 1 - s` clamped to [0.05, 0.95] (more sensitive means a
         lower speech-probability cutoff); `wake_word.enabled` selects wake-word activation; the seed's
         short wake words map to voxhub's models ("jarvis" -> "hey_jarvis", "mycroft" -> "hey_mycroft",
-        "nabu" -> "okay_nabu"); `timeout` is the follow-up window. `vad.detector_type`,
-        `vad.enabled`, `wake_word.sensitivity` and `transcription.auto_start` are accepted and ignored.
+        "nabu" -> "okay_nabu"); `timeout` is the follow-up window.
+        `wake_word.sensitivity` becomes `wake_sensitivity` (0 strict, 0.5 each model's own cutoff, 1 eager);
+        `vad.detector_type`, `vad.enabled` and `transcription.auto_start` are accepted and ignored.
         """
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise InputError(
@@ -111,6 +115,7 @@ class Profile:
             vad_start_secs=_number(flat, "vad_start_secs", 0.0, 5.0),
             vad_stop_secs=_number(flat, "vad_stop_secs", 0.0, 10.0),
             wake_words=wake_words,
+            wake_sensitivity=_number(flat, "wake_sensitivity", 0.0, 1.0),
             follow_up_secs=30.0 if follow_up is None else follow_up,
             language=_string(flat, "language", 35),
         )
@@ -168,6 +173,8 @@ def _seed_section(section: str, values: Mapping[str, Any]) -> dict[str, Any]:
             out["wake_words"] = words
         if "timeout" in values:
             out["follow_up_secs"] = values["timeout"]
+        if "sensitivity" in values:
+            out["wake_sensitivity"] = values["sensitivity"]
     elif "language" in values:
         out["language"] = values["language"]
     return out

@@ -47,13 +47,23 @@ class VadFields(BaseModel):
 class WakeFields(BaseModel):
     """Wake-word detection."""
 
-    wake_engine: str = Field("micro", description="Wake-word engine: `micro`.")
+    wake_engine: str = Field(
+        "micro",
+        description="Wake-word engine: `micro` (microWakeWord), `openwakeword`, or `combined` (both; see "
+        "docs/pipeline.md for its rule).",
+    )
     wake_words: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["okay_nabu", "hey_jarvis"],
         description="Wake words to listen for: `okay_nabu`, `hey_jarvis`, `hey_mycroft`, `alexa`.",
     )
     wake_threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Detection probability; empty uses each model's own cutoff."
+    )
+    wake_custom_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra wake-word model files (comma-separated paths): `name.tflite` with a "
+        "microWakeWord `name.json` beside it, or an openWakeWord `name.tflite`/`name.onnx`; the word is "
+        "called `name`.",
     )
 
 

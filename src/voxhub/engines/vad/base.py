@@ -51,8 +51,12 @@ class VadEngine(Protocol):
 
     async def warm_up(self) -> None: ...
 
-    def create_stream(self, sample_rate_hz: int = 16000) -> VadStream:
-        """A new, independent stream for one session."""
+    def create_stream(self, sample_rate_hz: int = 16000, threshold: float | None = None) -> VadStream:
+        """A new, independent stream for one session.
+
+        `threshold` (0-1, a listening profile's `vad_threshold`) is how sure the engine must be that a frame
+        is speech; None keeps the `vad_threshold` setting.
+        """
         ...
 
     async def aclose(self) -> None: ...

@@ -85,10 +85,12 @@ class CombinedVad:
         await self.silero.warm_up()
         await self.webrtc.warm_up()
 
-    def create_stream(self, sample_rate_hz: int = 16000) -> CombinedVadStream:
+    def create_stream(self, sample_rate_hz: int = 16000, threshold: float | None = None) -> CombinedVadStream:
         check_sample_rate("combined", sample_rate_hz, self.capabilities.sample_rates_hz)
         return CombinedVadStream(
-            self.silero.create_stream(sample_rate_hz), self.webrtc.create_stream(sample_rate_hz), self.rule
+            self.silero.create_stream(sample_rate_hz, threshold),
+            self.webrtc.create_stream(sample_rate_hz, threshold),
+            self.rule,
         )
 
     async def aclose(self) -> None:

@@ -107,14 +107,14 @@ class SileroVad:
         await asyncio.to_thread(SileroVadStream(model, 16000, self._threshold).probability, bytes(1024))
         self._release(16000, model)
 
-    def create_stream(self, sample_rate_hz: int = 16000) -> SileroVadStream:
+    def create_stream(self, sample_rate_hz: int = 16000, threshold: float | None = None) -> SileroVadStream:
         check_sample_rate("silero", sample_rate_hz, _SAMPLE_RATES_HZ)
         with self._lock:
             idle = self._idle[sample_rate_hz]
             model = idle.pop() if idle else None
         if model is None:
             model = self._new_model(sample_rate_hz)
-        stream = SileroVadStream(model, sample_rate_hz, self._threshold)
+        stream = SileroVadStream(model, sample_rate_hz, self._threshold if threshold is None else threshold)
         recycle = weakref.finalize(stream, self._release, sample_rate_hz, model)
         recycle.atexit = False  # nothing to hand back once the process is ending
         return stream

@@ -68,9 +68,11 @@ class WebRtcVad:
     async def warm_up(self) -> None:
         """Nothing to load: the model is compiled into the library."""
 
-    def create_stream(self, sample_rate_hz: int = 16000) -> WebRtcVadStream:
+    def create_stream(self, sample_rate_hz: int = 16000, threshold: float | None = None) -> WebRtcVadStream:
+        """`threshold` maps onto WebRTC's aggressiveness: below 0.25 is 0, from 0.75 on it is 3."""
         check_sample_rate("webrtc", sample_rate_hz, _SAMPLE_RATES_HZ)
-        return WebRtcVadStream(sample_rate_hz, self.aggressiveness)
+        aggressiveness = self.aggressiveness if threshold is None else min(3, int(threshold * 4))
+        return WebRtcVadStream(sample_rate_hz, aggressiveness)
 
     async def aclose(self) -> None:
         """Nothing to release."""

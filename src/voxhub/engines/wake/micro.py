@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
 
-from voxhub.config import env_name
-from voxhub.engines.wake.base import WakeCapabilities, WakeDetection
-from voxhub.errors import ConfigError, ModelError
+from voxhub.engines.wake.base import (
+    WakeCapabilities,
+    WakeDetection,
+    check_known_wake_words,
+    sensitive_cutoff,
+)
+from voxhub.engines.wake.custom import CustomWakeModel, custom_models
+from voxhub.errors import ModelError
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED
 
@@ -45,15 +50,8 @@ class WakeModel:
 
 
 def check_wake_words(wake_words: Sequence[str]) -> tuple[str, ...]:
-    """`wake_words` if each is a known model, else a ConfigError naming the setting and the choices."""
-    unknown = [word for word in wake_words if word not in KNOWN_WAKE_WORDS]
-    if unknown or not wake_words:
-        problem = f"unknown wake word {', '.join(map(repr, unknown))}" if unknown else "no wake word given"
-        raise ConfigError(
-            f"wake_words ({env_name('wake_words')}): {problem}; choose from: {', '.join(KNOWN_WAKE_WORDS)}",
-            details={"setting": "wake_words", "unknown": unknown, "choices": list(KNOWN_WAKE_WORDS)},
-        )
-    return tuple(dict.fromkeys(wake_words))
+    """`wake_words` if each is a bundled model, else a ConfigError naming the setting and the choices."""
+    return check_known_wake_words(wake_words, KNOWN_WAKE_WORDS)
 
 
 def _tensorflow_lite_library() -> Path:
@@ -99,6 +97,7 @@ class MicroWakeStream:
         self._detectors = [self._new_detector(model) for model in self.models]
         self._feature_count = 0
         self._quiet_until_ms = 0.0
+        self._peaks = [0.0] * len(self.models)
 
     def process(self, pcm_s16le: bytes) -> WakeDetection | None:
         """Feed any amount of 16 kHz mono s16le; returns the first detection in it, if any.
@@ -111,15 +110,27 @@ class MicroWakeStream:
             self._feature_count += 1
             fired: WakeModel | None = None
             confidence = 0.0
-            for model, detector in zip(self.models, self._detectors, strict=True):
+            for index, (model, detector) in enumerate(zip(self.models, self._detectors, strict=True)):
                 # Every detector hears every feature, even while quiet, so its streaming state stays whole.
                 probability = detector.process_streaming_prob(features)
-                if probability is not None and probability > model.cutoff and probability > confidence:
+                if probability is None:
+                    continue
+                if probability > self._peaks[index]:
+                    self._peaks[index] = probability
+                if probability > model.cutoff and probability > confidence:
                     fired, confidence = model, float(probability)
             if fired is not None and detection is None and end_ms >= self._quiet_until_ms:
                 detection = WakeDetection(fired.wake_word, confidence, end_ms)
                 self._quiet_until_ms = end_ms + REFRACTORY_MS
         return detection
+
+    def peak_scores(self) -> dict[str, float]:
+        """The highest averaged probability of each word since the last call (then forgotten)."""
+        peaks = {
+            f"micro:{m.wake_word}": round(float(p), 4) for m, p in zip(self.models, self._peaks, strict=True)
+        }
+        self._peaks = [0.0] * len(self.models)
+        return peaks
 
     def reset(self) -> None:
         """Forget all audio: the frontend, every interpreter's state and the refractory period."""
@@ -150,34 +161,59 @@ class MicroWake:
 
     name = "micro"
 
-    def __init__(self, wake_words: Sequence[str], threshold: float | None) -> None:
+    def __init__(
+        self, wake_words: Sequence[str], threshold: float | None, custom: Sequence[CustomWakeModel] = ()
+    ) -> None:
+        self._custom = {model.wake_word: model for model in custom if model.engine == self.name}
         self.capabilities = WakeCapabilities(
-            model="microWakeWord", sample_rate_hz=_SAMPLE_RATE_HZ, wake_words=KNOWN_WAKE_WORDS
+            model="microWakeWord",
+            sample_rate_hz=_SAMPLE_RATE_HZ,
+            wake_words=(*KNOWN_WAKE_WORDS, *self._custom),
         )
-        self.wake_words = check_wake_words(wake_words)
         self._threshold = threshold
+        self.wake_words = self.usable(wake_words)
         self._library = _tensorflow_lite_library()
-        self._models = {word: _load_wake_model(word, threshold) for word in self.wake_words}
+        self._models = {word: self._load(word) for word in self.wake_words}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings.wake_words, settings.wake_threshold)
+        return cls(settings.wake_words, settings.wake_threshold, custom_models(settings))
+
+    def usable(self, wake_words: Sequence[str]) -> tuple[str, ...]:
+        """`wake_words` if this engine has each of them, else a ConfigError naming the choices."""
+        return check_known_wake_words(wake_words, self.capabilities.wake_words)
+
+    def _load(self, wake_word: str) -> WakeModel:
+        custom = self._custom.get(wake_word)
+        if custom is None:
+            return _load_wake_model(wake_word, self._threshold)
+        return WakeModel(
+            wake_word=wake_word,
+            phrase=custom.phrase,
+            tflite_path=custom.model_path,
+            cutoff=self._threshold if self._threshold is not None else (custom.cutoff or 0.5),
+            sliding_window_size=custom.sliding_window_size,
+            trained_languages=custom.trained_languages,
+        )
 
     async def warm_up(self) -> None:
         """Run a second of silence through a stream, so the library and models are loaded and paged in."""
         await asyncio.to_thread(self.create_stream().process, bytes(2 * _SAMPLE_RATE_HZ))
 
-    def create_stream(self, wake_words: Sequence[str] | None = None) -> MicroWakeStream:
-        words = self.wake_words if wake_words is None else check_wake_words(wake_words)
-        return MicroWakeStream([self.model(word) for word in words], self._library)
+    def create_stream(
+        self, wake_words: Sequence[str] | None = None, sensitivity: float | None = None
+    ) -> MicroWakeStream:
+        words = self.wake_words if wake_words is None else self.usable(wake_words)
+        models = [self.model(word) for word in words]
+        if sensitivity is not None:
+            models = [replace(model, cutoff=sensitive_cutoff(model.cutoff, sensitivity)) for model in models]
+        return MicroWakeStream(models, self._library)
 
     def model(self, wake_word: str) -> WakeModel:
         """The verified model of `wake_word` (loaded on first use if it was not configured)."""
         found = self._models.get(wake_word)
         if found is None:
-            found = self._models[wake_word] = _load_wake_model(
-                check_wake_words([wake_word])[0], self._threshold
-            )
+            found = self._models[wake_word] = self._load(self.usable([wake_word])[0])
         return found
 
     async def aclose(self) -> None:
