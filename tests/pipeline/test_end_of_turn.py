@@ -177,3 +177,14 @@ def test_the_turn_record_keeps_what_ended_the_turn() -> None:
         await s.conversation.close()
 
     run_virtual(main)
+
+
+def test_a_verdict_that_comes_after_the_silence_window_changes_nothing() -> None:
+    async def main() -> None:
+        s = await scene(turn=ScriptedTurn({"turn on the": 0.001}, ms=800))
+        await s.say("turn on the", then_silence_ms=1000)
+        await s.client.wait_for(lambda: bool(finals(s)))
+        assert 500 <= stopped_after_ms(s) < 550
+        await s.conversation.close()
+
+    run_virtual(main)

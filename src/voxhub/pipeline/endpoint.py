@@ -1,8 +1,9 @@
 """The end-of-turn decision at a pause: ask the turn engine once, then say how much silence ends the turn.
 
 The listener asks a little into each pause (when the speculative final starts); until the verdict is in,
-the turn waits (up to the engine's longest wait). A failing engine is reported once per turn and the VAD's
-silence window decides that pause, as if no engine were set. The decision is kept on the turn's record.
+the VAD's silence window applies, so a verdict that comes too late changes nothing. A failing engine is
+reported once per turn and the VAD's silence window decides that pause, as if no engine were set. The
+decision is kept on the turn's record.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class PauseJudge:
         if self._engine is None or self._turn is None:
             return self.window_ms
         if self._task is not None and not self._task.done():
-            return self.longest_ms  # no verdict yet: a cut phrase must not end on a guess not made
+            # No verdict yet: the silence window still ends the turn (a slow engine is no slower than
+            # none); the segment stays open past it only for a verdict that came in time.
+            return self.window_ms
         endpoint = self._turn.endpoint
         if endpoint.failed:
             return self.window_ms
