@@ -11,6 +11,11 @@ final) in real time, 20 ms frames, then 1.5 s of quiet. An incomplete sentence w
 (a final transcript before the rest was said) is an early cut; for complete ones, end of speech → endpoint
 is the audio the listener heard past the VAD's end of speech before it ended the turn. Prints one markdown
 table row per engine, and the load average (other work on the machine shows in the figures).
+
+A verdict that comes after the silence window changes nothing, so on a loaded machine the live figures show
+mostly the window. `--verdicts` asks each engine at each clip's pause with no clock running (the clip up to
+100 ms past the VAD's end of the first or last segment, decoded by the same Whisper) and counts which band
+its verdict falls in: what the engine would do if it answered in time.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from voxhub.audio import PcmAudio, decode_audio, resample
 from voxhub.config import Settings
 from voxhub.engines.llm.local import LocalLlm
 from voxhub.engines.pool import EnginePool
+from voxhub.engines.turn.base import TurnQuery, silence_needed_ms
 from voxhub.engines.turn.loader import load_turn_engine
+from voxhub.engines.vad.segmenter import find_segments
 from voxhub.pipeline.frames import AudioInFrame, Frame, SpeechStoppedFrame, TranscriptFrame
 from voxhub.pipeline.listener import ListenerStage, ListeningOptions
 from voxhub.pipeline.turns import Turns
@@ -158,12 +165,47 @@ async def run_engine(
     )
 
 
+async def verdicts(pool: EnginePool, llm: LocalLlm | None, clips: list[Clip], engines: list[str]) -> None:
+    """Each engine's verdict at each clip's pause, timing aside: which silence it would ask for."""
+    vad, stt = await pool.get("vad"), await pool.get("stt")
+    split = pool.settings.model_copy(update={"vad_stop_secs": 0.2})  # every pause of 300 ms or more splits
+    queries: list[tuple[Clip, TurnQuery]] = []
+    for clip in clips:
+        segments = find_segments(vad.create_stream(16000), clip.audio, split)
+        if not segments:
+            continue
+        end_ms = (segments[0] if clip.cut else segments[-1]).end_ms + 100.0  # as the listener asks
+        audio = clip.audio.slice_ms(0, end_ms)
+        text = (await stt.transcribe(audio, language="en")).text.strip()
+        queries.append((clip, TurnQuery(audio, text, "en")))
+    print(
+        "| turn_engine | cut phrases called complete (→ 250 ms) | cut phrases made to wait (→ 1.2 s) | "
+        "complete turns called complete (→ 250 ms) | complete turns made to wait |"
+    )
+    print("|---|---|---|---|---|")
+    for name in engines:
+        turn = await load_turn_engine(name, pool.settings, llm)
+        bands: dict[tuple[bool, float], int] = {}
+        for clip, query in queries:
+            needed = silence_needed_ms(await turn.complete(query), 500.0)
+            bands[clip.cut, needed] = bands.get((clip.cut, needed), 0) + 1
+        await turn.aclose()
+        cut_n = sum(clip.cut for clip, _ in queries)
+        whole_n = len(queries) - cut_n
+        print(
+            f"| {name} | {bands.get((True, 250.0), 0)}/{cut_n} | {bands.get((True, 1200.0), 0)}/{cut_n} | "
+            f"{bands.get((False, 250.0), 0)}/{whole_n} | {bands.get((False, 1200.0), 0)}/{whole_n} |",
+            flush=True,
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engines", default="silence,text,smart-turn,combined")
     parser.add_argument("--voices", default="en-us,en-gb")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--verbose", action="store_true", help="each clip's outcome and verdicts")
+    parser.add_argument("--verdicts", action="store_true", help="the engines' verdicts, timing aside")
     args = parser.parse_args()
     engines = args.engines.split(",")
     settings = Settings()
@@ -173,6 +215,9 @@ async def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     print(f"stt_model {settings.stt_model}, vad_stop_secs {settings.vad_stop_secs:g}, voices {args.voices}")
     print()
+    if args.verdicts:
+        await verdicts(pool, llm, clips, engines)
+        engines = []
     print(
         "| turn_engine | early cuts (incomplete answered) | end of speech → endpoint p50 | p95 | complete turns |"
     )
