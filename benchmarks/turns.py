@@ -218,10 +218,11 @@ async def main() -> None:
     if args.verdicts:
         await verdicts(pool, llm, clips, engines)
         engines = []
-    print(
-        "| turn_engine | early cuts (incomplete answered) | end of speech → endpoint p50 | p95 | complete turns |"
-    )
-    print("|---|---|---|---|---|")
+    else:
+        print(
+            "| turn_engine | early cuts (incomplete answered) | end of speech → endpoint p50 | p95 | complete |"
+        )
+        print("|---|---|---|---|---|")
     for name in engines:
         print(await run_engine(name, pool, llm, clips, args.verbose), flush=True)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")

@@ -188,3 +188,14 @@ def test_a_verdict_that_comes_after_the_silence_window_changes_nothing() -> None
         await s.conversation.close()
 
     run_virtual(main)
+
+
+def test_under_combined_a_cut_phrase_the_words_score_zero_waits_even_if_the_voice_sounds_done() -> None:
+    async def main() -> None:
+        words = ScriptedTurn({"what is the tallest mountain in the": 0})  # an int, as a sum of nothing is
+        s = await scene(turn=CombinedTurn((words, ScriptedTurn(reads_text=False))))
+        await cut_sentence(s)
+        assert finals(s) == ["what is the tallest mountain in the world"]
+        await s.conversation.close()
+
+    run_virtual(main)

@@ -50,3 +50,10 @@ def test_the_end_probability_sums_the_tokens_that_end_a_message() -> None:
         ]
     }
     assert end_probability(completion) == pytest.approx(0.6065 + 0.1353 + 0.0498, abs=1e-3)
+
+
+def test_no_ending_token_among_the_top_ones_is_a_probability_of_zero() -> None:
+    completion = {"completion_probabilities": [{"top_logprobs": [{"token": " world", "logprob": -0.1}]}]}
+    verdict = end_probability(completion)
+    assert isinstance(verdict, float)
+    assert verdict == 0.0

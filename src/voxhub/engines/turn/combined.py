@@ -34,7 +34,7 @@ class CombinedTurn:
 
     async def complete(self, query: TurnQuery) -> float | None:
         results = await asyncio.gather(*(e.complete(query) for e in self._engines), return_exceptions=True)
-        verdicts = [result for result in results if isinstance(result, float)]
+        verdicts = [float(result) for result in results if isinstance(result, int | float)]
         if not verdicts:
             failed = next((result for result in results if isinstance(result, Exception)), None)
             if failed is not None:

@@ -85,7 +85,7 @@ class TextTurn:
 def end_probability(completion: dict[str, Any]) -> float:
     """The summed probability of the ending tokens among the top ones llama.cpp reports for the next token."""
     top = completion["completion_probabilities"][0]["top_logprobs"]
-    return min(1.0, sum(math.exp(entry["logprob"]) for entry in top if _ends(entry["token"])))
+    return min(1.0, sum((math.exp(entry["logprob"]) for entry in top if _ends(entry["token"])), 0.0))
 
 
 def _ends(token: str) -> bool:
