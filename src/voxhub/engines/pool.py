@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
+from voxhub.engines.llm.fallback import FallbackLlm
 from voxhub.engines.llm.local import LocalLlm
 from voxhub.engines.loader import Engines, LoadProgress, load_engine
 from voxhub.engines.registry import STAGES, Stage, check_engine_name, setting_for
@@ -93,11 +94,20 @@ class EnginePool:
                 name = self.settings.turn_engine
                 llm: object | None = None
                 if name in ("text", "combined"):
-                    llm = self._embedded_llm(("llm", "local"))
+                    llm = self._embedded_llm(("llm", "local")) or self._embedded_in_a_chain()
                     if llm is None and self.default_name("llm") == "local":
                         llm = await self.get("llm", "local")
                 self._turn = await load_turn_engine(name, self.settings, llm)
             return self._turn
+
+    def _embedded_in_a_chain(self) -> LocalLlm | None:
+        """The embedded model as a loaded fallback behind another LLM, if it is one."""
+        for (stage, _), engine in self._engines.items():
+            if stage == "llm" and isinstance(engine, FallbackLlm):
+                for member in engine.members:
+                    if isinstance(member.engine, LocalLlm):
+                        return member.engine
+        return None
 
     def _embedded_llm(self, key: tuple[Stage, str]) -> LocalLlm | None:
         """`local` asked for by name when `auto` already chose the embedded model: the same one, not a second

@@ -14,6 +14,7 @@ from voxhub.audio import PcmAudio, resample
 from voxhub.audio.wav import decode_wav
 from voxhub.config import Settings
 from voxhub.engines.llm.local import LocalLlm
+from voxhub.engines.pool import EnginePool
 from voxhub.engines.turn.base import COMPLETE_AT, INCOMPLETE_BELOW, TurnQuery
 from voxhub.engines.turn.features import SAMPLES, last_seconds, log_mel
 from voxhub.engines.turn.smart_turn import SmartTurn
@@ -74,3 +75,20 @@ def test_smart_turn_scores_speech_as_a_probability(tmp_path: Path) -> None:
     verdict = asyncio.run(engine.complete(TurnQuery(audio)))
     assert verdict is not None
     assert 0.0 <= verdict <= 1.0
+
+
+def test_text_shares_the_embedded_llm_the_pool_answers_with_instead_of_starting_a_second() -> None:
+    async def load() -> tuple[bool, float | None]:
+        pool = EnginePool(Settings(llm_engine="local", turn_engine="text"))
+        try:
+            await pool.get("llm")
+            engine = await pool.turn_engine()
+            assert isinstance(engine, TextTurn)
+            verdict = await engine.complete(TurnQuery(PcmAudio(b"", 16000), "What is the capital of"))
+            return engine.owns_server, verdict
+        finally:
+            await pool.aclose()
+
+    owns_server, verdict = asyncio.run(load())
+    assert owns_server is False
+    assert verdict is not None

@@ -40,7 +40,7 @@ class TextTurn:
 
     def __init__(self, llm: LocalLlm, *, owned: bool) -> None:
         self._llm = llm
-        self._owned = owned  # started for this engine alone, so closed with it
+        self.owns_server = owned  # a llama.cpp server started for this engine alone, closed with it
         self._url = llm.base_url.removesuffix("/v1") + "/completion"
         self._client = httpx.AsyncClient(
             headers={"Authorization": f"Bearer {llm.api_key}"}, timeout=_TIMEOUT_SECS, trust_env=False
@@ -78,7 +78,7 @@ class TextTurn:
 
     async def aclose(self) -> None:
         await self._client.aclose()
-        if self._owned:
+        if self.owns_server:
             await self._llm.aclose()
 
 
