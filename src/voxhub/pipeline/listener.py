@@ -207,7 +207,10 @@ class ListenerStage(Stage):
             self._speculative = _Decode(task, end_ms)
             turn = self._turns.open_turn(self._turn_id)
             if turn is not None and self._judge.active:
-                audio = self._heard.clip(self._utterance_start_ms, self._heard.position_ms)
+                since_ms = max(
+                    self._utterance_start_ms, self._heard.position_ms - 8000.0
+                )  # all smart-turn hears
+                audio = self._heard.clip(since_ms, self._heard.position_ms)
                 self._judge.ask(turn, audio, task, self.options.language)
 
     def _on_segment_event(self, event: SpeechStarted | SpeechEnded | SpeechCancelled) -> None:
