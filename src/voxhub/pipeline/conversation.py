@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.stt.base import SttEngine
 from voxhub.engines.tts.base import TtsEngine
+from voxhub.engines.turn.base import TurnEngine
 from voxhub.engines.vad.base import VadEngine
 from voxhub.engines.wake.base import WakeEngine
 from voxhub.errors import EmptyTextError, InputError, VoxhubError
@@ -52,6 +53,7 @@ class ConversationEngines:
     llm: LlmEngine
     wake: WakeEngine | None = None
     replies: ReplySource | None = None  # what answers; the LLM alone if None
+    turn: TurnEngine | None = None  # what ends a turn at a pause; the VAD's silence window if None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class Conversation:
             input_rate_hz=options.input_rate_hz,
             timings=self.timings,
             turns=self.turns,
+            turn_engine=engines.turn,
         )
         self.responder = ResponderStage(
             engines.replies or LlmReplies(engines.llm),

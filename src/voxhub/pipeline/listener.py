@@ -13,6 +13,7 @@ from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import StreamResampler
 from voxhub.engines.stt.base import SttEngine
 from voxhub.engines.stt.scheduler import SttScheduler
+from voxhub.engines.turn.base import TurnEngine
 from voxhub.engines.vad.base import VadEngine, VadStream
 from voxhub.engines.vad.segmenter import (
     FrameChunker,
@@ -24,6 +25,7 @@ from voxhub.engines.vad.segmenter import (
 from voxhub.engines.wake.base import WakeEngine, WakeStream
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
+from voxhub.pipeline.endpoint import PauseJudge
 from voxhub.pipeline.frames import (
     AudioClearFrame,
     AudioEndFrame,
@@ -81,8 +83,10 @@ class ListenerStage(Stage):
         input_rate_hz: int = RATE_HZ,
         timings: TurnTimings | None = None,
         turns: Turns | None = None,
+        turn_engine: TurnEngine | None = None,
     ) -> None:
         self.options = options
+        self._judge = PauseJudge(turn_engine, 1000 * options.stop_secs, self._emit_now)
         self._turns = turns if turns is not None else Turns()
         self._stt = stt
         self._new_turn_id = new_turn_id
@@ -117,7 +121,7 @@ class ListenerStage(Stage):
         segmenter = SpeechSegmenter(
             1000 * vad.frame_samples / RATE_HZ,
             start_secs=options.start_secs,
-            stop_secs=options.stop_secs,
+            stop_secs=self._judge.longest_ms / 1000,  # a turn engine may end the segment sooner
             min_speech_secs=options.min_speech_secs,
             max_utterance_secs=options.max_utterance_secs,
             hangover_frames=vad.hangover_frames,
@@ -135,6 +139,7 @@ class ListenerStage(Stage):
         self._push = push
 
     async def stop(self) -> None:
+        self._judge.cancel()
         for task in (self._partial, self._speculative.task if self._speculative else None, *self._finals):
             if task is not None:
                 task.cancel()
@@ -184,18 +189,19 @@ class ListenerStage(Stage):
     def _track_pause(self, speech: bool) -> None:
         if speech:
             self._silent_frames = 0
+            self._judge.cancel()
             if self._speculative is not None:
                 self._drop_speculation()  # speech resumed: that guess was early
             return
         self._silent_frames += 1
         paused_ms = self._silent_frames * self._frame_ms
         segmenter = self._ears.segmenter if self._ears else None
-        if (
-            self._turn_id is None
-            or segmenter is None
-            or not segmenter.speaking
-            or self._speculative is not None
-        ):
+        if self._turn_id is None or segmenter is None or not segmenter.speaking:
+            return
+        if self._speculative is not None:
+            if self._judge.active and paused_ms >= self._judge.needed_ms():
+                for event in segmenter.end_now():  # the turn engine ended it before the VAD's window
+                    self._on_segment_event(event)
             return
         if paused_ms >= self.options.speculate_after_ms:
             if self._partial is not None and not self._partial.done():
@@ -203,6 +209,13 @@ class ListenerStage(Stage):
             end_ms = segmenter.position_ms - paused_ms
             task = asyncio.create_task(self._speculate(end_ms, self._turn_id))
             self._speculative = _Decode(task, end_ms)
+            turn = self._turns.open_turn(self._turn_id)
+            if turn is not None and self._judge.active:
+                since_ms = max(
+                    self._utterance_start_ms, self._heard.position_ms - 8000.0
+                )  # all smart-turn hears
+                audio = self._heard.clip(since_ms, self._heard.position_ms)
+                self._judge.ask(turn, audio, task, self.options.language)
 
     def _on_segment_event(self, event: SpeechStarted | SpeechEnded | SpeechCancelled) -> None:
         if isinstance(event, SpeechStarted):
@@ -286,6 +299,7 @@ class ListenerStage(Stage):
     def _finish_utterance(self, end_ms: float) -> None:
         assert self._turn_id is not None
         turn_id, self._turn_id = self._turn_id, None
+        self._judge.ended(self._turns.open_turn(turn_id), self._silent_frames * self._frame_ms)
         if self._partial is not None:
             self._partial.cancel()
             self._partial = None

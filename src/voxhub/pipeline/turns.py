@@ -69,6 +69,17 @@ class TurnTiming:
     overhead_done: bool = False
 
 
+@dataclass(slots=True)
+class Endpoint:
+    """How a spoken turn's end was decided: the end-of-turn engine's verdict at its last pause."""
+
+    engine: str = "silence"
+    verdict: float | None = None  # the engine's probability that the turn was complete; None: no opinion
+    failed: bool = False  # the engine failed at that pause: the VAD's silence window decided
+    silence_needed_ms: float = 0.0  # the silence the verdict asked for
+    paused_ms: float = 0.0  # the silence heard when the turn ended (0: ended by the end of the audio)
+
+
 @dataclass(eq=False, slots=True)
 class Turn:
     """One turn's record. Stages change it only through the methods below and `Turns`."""
@@ -93,6 +104,7 @@ class Turn:
     errors_reported: set[str] = field(default_factory=set)  # error codes sent for this turn (once each)
     answer: str | None = None  # what history keeps of the answer, once the turn ended
     timing: TurnTiming = field(default_factory=TurnTiming)
+    endpoint: Endpoint = field(default_factory=Endpoint)  # spoken turns: what ended the user's speech
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # history has the turn (or it is gone)
 
     @property

@@ -94,6 +94,7 @@ async def open_conversation(
         tts=await engines.get("tts", config.tts_engine),
         llm=await engines.get("llm", config.llm_engine),
         wake=await engines.get("wake", None) if profile.activation == "wake_word" else None,
+        turn=await engines.turn_engine(),
     )
     reply = reply_options(session, settings)
     setup = AgentSetup(LlmReplies(conversation_engines.llm), reply, config.voice, None, None)

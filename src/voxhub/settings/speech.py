@@ -42,6 +42,12 @@ class VadFields(BaseModel):
         0.25, ge=0.0, le=10.0, description="Shorter segments are dropped as noise."
     )
     vad_max_utterance_secs: float = Field(30.0, gt=0.0, le=600.0, description="Longer segments are cut here.")
+    turn_engine: Literal["silence", "text", "smart-turn", "combined"] = Field(
+        "silence",
+        description="What ends a turn at a pause: `silence` (the `vad_stop_secs` window), `text` (the local "
+        "LLM's guess that the words are complete), `smart-turn` (an audio model) or `combined` (both); a "
+        "complete-looking turn ends after 250 ms of silence, a cut-off one waits 1.2 s (docs/pipeline.md).",
+    )
 
 
 class WakeFields(BaseModel):

@@ -209,6 +209,11 @@ class SpeechSegmenter:
             return (self._close(truncated=True),)
         return ()
 
+    def end_now(self) -> tuple[SpeechEvent, ...]:
+        """End the open segment at its last speech frame, before `stop_secs` ran out (an end-of-turn engine
+        decided); the frame count goes on."""
+        return (self._close(truncated=False),) if self._segment_start is not None else ()
+
     def finish(self) -> tuple[SpeechEvent, ...]:
         """The audio is over: end the open segment, if any, and start afresh."""
         events = (self._close(truncated=False),) if self._segment_start is not None else ()
