@@ -12,9 +12,7 @@ from voxhub.engines.tts.espeak import EspeakTts
 SENTENCES = [
     "Turn on the kitchen lights.",
     "What is the weather like today?",
-    "Please remind me to call my sister.",
     "Play some quiet music in the bedroom.",
-    "Set an alarm for tomorrow morning.",
 ]
 
 
