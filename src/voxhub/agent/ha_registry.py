@@ -229,6 +229,7 @@ class RegistryWatcher:
         self._timeout_secs = timeout_secs
         self.registry: HomeRegistry | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.loaded = asyncio.Event()  # set after each successful read (cleared while reconnecting)
 
     async def read_once(self) -> HomeRegistry:
@@ -242,11 +243,12 @@ class RegistryWatcher:
             self._task = asyncio.create_task(self._watch(), name="ha-registry")
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        self._closing = True
+        task, self._task = self._task, None
+        # A cancel that lands as a connect attempt finishes can be swallowed (asyncio.wait_for): ask again.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1.0)
 
     @contextlib.asynccontextmanager
     async def _connect(self) -> Any:
@@ -266,7 +268,8 @@ class RegistryWatcher:
             await connection.close()
 
     async def _watch(self) -> None:
-        for attempt in itertools.count():
+        attempt = 0
+        while not self._closing:
             try:
                 async with self._connect() as socket:
                     for event_type in REGISTRY_EVENTS:
@@ -279,9 +282,13 @@ class RegistryWatcher:
                         await self._publish(await read_registry(socket))
             except asyncio.CancelledError:
                 raise
+            except HomeAssistantAuthError as error:  # a wrong token stays wrong: stop asking
+                logger.warning("Home Assistant's registries: %s; not watching them", error.message)
+                return
             except Exception as error:  # a dropped socket, a restart of Home Assistant: try again later
                 self.loaded.clear()
                 delay = _RECONNECT_SECS[min(attempt, len(_RECONNECT_SECS) - 1)]
+                attempt += 1
                 logger.warning("Home Assistant's registries: %r; reconnecting in %g s", error, delay)
                 await asyncio.sleep(delay)
 

@@ -202,18 +202,33 @@ def _reads_temperature(entity: HomeEntity) -> bool:
     return entity.domain == "sensor" and (entity.device_class == "temperature" or unit in ("°C", "°F", "K"))
 
 
+def _area_thermometers(view: HomeView, found: IntentMatch) -> list[HomeEntity]:
+    """What reads the temperature in the area: entities in it, else ones whose name holds the area's name
+    (a "Living Room Temperature" sensor in no area)."""
+    try:
+        chosen = [e for e in targets(view, found, domains=("climate", "sensor")) if _reads_temperature(e)]
+    except ToolError:
+        chosen = []
+    said = found.slot_texts.get("area") or found.slot_texts.get("floor") or ""
+    area_id = found.slots.get("area")
+    words = (_area_name(view, str(area_id)) if area_id else said).casefold().split()
+    if not chosen and words:
+        readers = [e for e in view.entities if _reads_temperature(e)]
+        chosen = [e for e in readers if all(w in e.name.casefold().split() for w in words)]
+    if not chosen:
+        where = said or (words and " ".join(words)) or "there"
+        raise ToolError(
+            f"no thermometer in {where}", spoken=f"Home Assistant has no temperature sensor in the {where}."
+        )
+    return chosen
+
+
 async def get_temperature(view: HomeView, found: IntentMatch) -> OfflineReply | None:
     """A thermostat's (or an area's thermometer's) current reading, read fresh."""
     if "name" in found.slots:
         chosen = targets(view, found)
     elif "area" in found.slots or "floor" in found.slots:
-        chosen = [e for e in targets(view, found, domains=("climate", "sensor")) if _reads_temperature(e)]
-        if not chosen:
-            where = _area_name(view, str(found.slots.get("area") or found.slots.get("floor")))
-            raise ToolError(
-                f"no thermometer in {where}",
-                spoken=f"Home Assistant has no temperature sensor in the {where}.",
-            )
+        chosen = _area_thermometers(view, found)
     else:
         chosen = _thermostats(view, found)
     if not chosen:

@@ -1,0 +1,184 @@
+"""Areas, aliases and Assist exposure from Home Assistant's registries, used the way Assist uses them —
+against a real Home Assistant core (`tests/home_assistant.py`, furnished with `AREAS` and `PLACES`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.api.live import free_port
+from tests.home_assistant import HomeAssistant
+from voxhub.agent.homeassistant import HomeAssistantClient
+from voxhub.agent.offline import OfflineAgent
+
+KITCHEN_LIGHT = "light.kitchen_light"
+CEILING = "light.kitchen_ceiling"
+LAMP = "light.living_room_lamp"
+BEDROOM = "light.bedroom_light"
+FRONT_DOOR = "lock.front_door"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def client(home_assistant: HomeAssistant) -> AsyncIterator[HomeAssistantClient]:
+    await home_assistant.furnish()
+    async with HomeAssistantClient(home_assistant.url, home_assistant.token) as client:
+        yield client
+
+
+@pytest.fixture
+async def agent(client: HomeAssistantClient) -> AsyncIterator[OfflineAgent]:
+    agent = await OfflineAgent.load(client)
+    yield agent
+    await agent.aclose()
+
+
+async def _all(client: HomeAssistantClient, service: str, *entity_ids: str) -> None:
+    await client.call_service("light", service, {"entity_id": list(entity_ids)})
+
+
+async def test_areas_and_their_aliases_come_from_home_assistants_registry(agent: OfflineAgent) -> None:
+    registry = agent.registry
+
+    assert registry is not None
+    assert registry.areas["kitchen"].name == "Kitchen"
+    assert registry.areas["kitchen"].aliases == ("cookhouse",)
+    ceiling = next(e for e in agent.home if e.entity_id == CEILING)
+    assert (ceiling.area, ceiling.names) == ("Kitchen", ("Ceiling", "big light", "kitchen ceiling"))
+
+
+async def test_an_area_command_switches_every_light_in_that_area_and_no_other(
+    agent: OfflineAgent, client: HomeAssistantClient
+) -> None:
+    await _all(client, "turn_on", KITCHEN_LIGHT, CEILING, LAMP)
+
+    reply = await agent.handle("Turn off all the lights in the kitchen")
+
+    assert reply is not None
+    assert reply.text == "Turned off the Kitchen Light and the Ceiling."
+    assert [(await client.state(e)).state for e in (KITCHEN_LIGHT, CEILING, LAMP)] == ["off", "off", "on"]
+
+
+async def test_kitchen_lights_off_is_an_area_command_too(
+    agent: OfflineAgent, client: HomeAssistantClient
+) -> None:
+    await _all(client, "turn_on", KITCHEN_LIGHT, CEILING)
+
+    reply = await agent.handle("kitchen lights off")
+
+    assert reply is not None
+    assert sorted(reply.slots["name"]) == [CEILING, KITCHEN_LIGHT]
+    assert [(await client.state(e)).state for e in (KITCHEN_LIGHT, CEILING)] == ["off", "off"]
+
+
+async def test_an_area_alias_names_the_area(agent: OfflineAgent, client: HomeAssistantClient) -> None:
+    await _all(client, "turn_off", LAMP)
+
+    reply = await agent.handle("turn on the lights in the lounge")
+
+    assert reply is not None
+    assert reply.text == "Turned on the Living Room Lamp."
+    assert (await client.state(LAMP)).state == "on"
+
+
+async def test_the_lights_said_to_a_satellite_mean_the_lights_of_its_area(
+    agent: OfflineAgent, client: HomeAssistantClient
+) -> None:
+    await _all(client, "turn_on", KITCHEN_LIGHT, CEILING, LAMP)
+
+    reply = await agent.handle("turn off the lights", area="Living Room")
+
+    assert reply is not None
+    assert reply.text == "Turned off the Living Room Lamp."
+    assert [(await client.state(e)).state for e in (KITCHEN_LIGHT, CEILING, LAMP)] == ["on", "on", "off"]
+
+
+async def test_an_entity_alias_names_the_device(agent: OfflineAgent, client: HomeAssistantClient) -> None:
+    await _all(client, "turn_off", CEILING)
+
+    reply = await agent.handle("turn on the big light")
+
+    assert reply is not None
+    assert reply.text == "Turned on the Ceiling."
+    assert (await client.state(CEILING)).state == "on"
+
+
+async def test_an_entity_hidden_from_assist_is_never_touched(
+    agent: OfflineAgent, client: HomeAssistantClient
+) -> None:
+    await _all(client, "turn_off", BEDROOM)
+
+    by_area = await agent.handle("turn on the lights in the bedroom")
+    by_name = await agent.handle("turn on the bedroom light")
+
+    assert by_area is not None
+    assert by_area.text == "I don't see any lights in the Bedroom."
+    assert by_name is not None
+    assert not by_name.success
+    assert (await client.state(BEDROOM)).state == "off"
+    assert BEDROOM not in agent.entities
+
+
+async def test_is_the_front_door_locked_is_answered_from_its_state(
+    agent: OfflineAgent, client: HomeAssistantClient
+) -> None:
+    await client.call_service("lock", "unlock", {"entity_id": FRONT_DOOR})
+
+    unlocked = await agent.handle("is the front door locked")
+    await agent.handle("lock the front door")
+    locked = await agent.handle("is the front door locked?")
+
+    assert unlocked is not None
+    assert unlocked.text == "No, the Front Door is unlocked."
+    assert locked is not None
+    assert locked.text == "Yes, the Front Door is locked."
+    assert (await client.state(FRONT_DOOR)).state == "locked"
+
+
+async def test_an_areas_temperature_is_read_from_its_thermometer(agent: OfflineAgent) -> None:
+    reply = await agent.handle("what's the temperature in the kitchen")
+
+    assert reply is not None
+    assert reply.text == "The Kitchen Thermometer reads 21.5 °C."
+    assert reply.slots["temperature"] == ["21.5"]
+
+
+async def test_a_new_alias_is_heard_once_home_assistant_reports_the_change(
+    agent: OfflineAgent, client: HomeAssistantClient, home_assistant: HomeAssistant
+) -> None:
+    await _all(client, "turn_off", LAMP)
+    try:
+        await home_assistant.ws_command(
+            "config/entity_registry/update", entity_id=LAMP, aliases=["reading lamp"]
+        )
+        await agent.wait_for_home(
+            lambda agent: any("reading lamp" in e.names for e in agent.home if e.entity_id == LAMP)
+        )
+
+        reply = await agent.handle("turn on the reading lamp")
+    finally:
+        await home_assistant.ws_command("config/entity_registry/update", entity_id=LAMP, aliases=[])
+
+    assert reply is not None
+    assert reply.text == "Turned on the Living Room Lamp."
+
+
+@pytest.fixture
+async def unreachable() -> AsyncIterator[HomeAssistantClient]:
+    """A client pointed at a port nothing listens on: Home Assistant is down."""
+    async with HomeAssistantClient(f"http://127.0.0.1:{free_port()}", "any-token", timeout_secs=2) as client:
+        yield client
+
+
+async def test_an_area_command_with_home_assistant_down_says_so(unreachable: HomeAssistantClient) -> None:
+    agent = await OfflineAgent.load(unreachable)
+    try:
+        reply = await agent.handle("turn off all the lights in the kitchen")
+    finally:
+        await agent.aclose()
+
+    assert reply is not None
+    assert reply.text == "I can't reach Home Assistant right now."
+    assert not reply.success
