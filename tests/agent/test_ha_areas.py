@@ -4,19 +4,29 @@ against a real Home Assistant core (`tests/home_assistant.py`, furnished with `A
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
-from tests.api.live import free_port
+from tests.api.live import free_port, live_server
+from tests.doubles.openai_server import running_double
 from tests.home_assistant import HomeAssistant
 from voxhub.agent.homeassistant import HomeAssistantClient
 from voxhub.agent.offline import OfflineAgent
+from voxhub.agent.session_timers import HomeAssistantNotifier
+from voxhub.agent.tools.timers import Timer
+from voxhub.config import Settings
+from voxhub.engines.loader import Engines
+from voxhub.engines.pool import EnginePool
 
 KITCHEN_LIGHT = "light.kitchen_light"
 CEILING = "light.kitchen_ceiling"
 LAMP = "light.living_room_lamp"
 BEDROOM = "light.bedroom_light"
 FRONT_DOOR = "lock.front_door"
+TEXT_ONLY = {"voice_input": False, "text_input": True, "voice_output": False, "text_output": True}
 
 pytestmark = pytest.mark.slow
 
@@ -182,3 +192,50 @@ async def test_an_area_command_with_home_assistant_down_says_so(unreachable: Hom
     assert reply is not None
     assert reply.text == "I can't reach Home Assistant right now."
     assert not reply.success
+
+
+async def test_a_sessions_area_scopes_the_lights_end_to_end(
+    session_settings: Settings,
+    engine_pool: EnginePool,
+    home_assistant: HomeAssistant,
+    client: HomeAssistantClient,
+    tmp_path: Path,
+) -> None:
+    await _all(client, "turn_on", KITCHEN_LIGHT, CEILING, LAMP)
+    double = running_double().reset()  # the LLM: it must not be asked
+    settings = session_settings.model_copy(
+        update={
+            "llm_engine": "openai",
+            "openai_base_url": double.base_url,
+            "homeassistant_url": home_assistant.url,
+            "homeassistant_token": SecretStr(home_assistant.token),
+            "data_dir": tmp_path / "data",
+        }
+    )
+    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "stt", "tts", "wake")})
+    async with (
+        live_server(settings, EnginePool(settings, shared)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as http,
+    ):
+        created = await http.post("/api/v1/sessions", json={"mode": TEXT_ONLY, "area": "Kitchen"})
+        session = created.json()["id"]
+        answer = await http.post(f"/api/v1/sessions/{session}/text", json={"text": "turn off the lights"})
+
+    assert answer.json()["text"] == "Turned off the Kitchen Light and the Ceiling."
+    assert [(await client.state(e)).state for e in (KITCHEN_LIGHT, CEILING, LAMP)] == ["off", "off", "on"]
+    assert double.state.chat_requests == []
+
+
+async def test_a_finished_timer_can_ring_as_a_home_assistant_notification(
+    client: HomeAssistantClient, home_assistant: HomeAssistant
+) -> None:
+    notify = HomeAssistantNotifier(client, "persistent_notification.create")
+
+    await notify(Timer("7", "roast chicken", 2700.0, 0.0))
+
+    async with home_assistant.websocket() as socket:
+        shown = await socket.command("persistent_notification/get")
+    assert {
+        "notification_id": "voxhub_timer_7",
+        "message": "Your roast chicken timer is done.",
+    }.items() <= next(n for n in shown if n["notification_id"] == "voxhub_timer_7").items()

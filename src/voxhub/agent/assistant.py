@@ -69,6 +69,7 @@ class Assistant:
         )
         timers = self.timers.of(session.id)  # the session's: they ring on its open conversations
         brain.timers = timers
+        brain.area = config.area
         brain.own_tools = own = ToolRegistry(timeout_secs=self.settings.tools_timeout_secs)
         timer_tools = [tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS]
         for tool in (*timer_tools, *(self.notes.tools(user_id) if user_id else ())):

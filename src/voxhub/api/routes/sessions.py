@@ -34,6 +34,12 @@ class SessionSettings(BaseModel):
     avatar: StrictBool | None = Field(
         default=None, description="Send `viseme` events (and `visemes` in answers); true or false, not 0/1."
     )
+    area: str | None = Field(
+        default=None,
+        examples=["Kitchen"],
+        description='The Home Assistant area (id or name) this session listens in: "turn off the lights" '
+        "means that area's lights.",
+    )
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"session_id"})
