@@ -50,6 +50,9 @@ _EXTRA_SENTENCES: dict[str, dict[str, Any]] = {
                 "(how much|how long) [time] [is] (left|remaining) (on|for) [the|my] {timer_name:name}",
             ],
             # Home Assistant answers these only with a satellite's area; here they mean "the thermostat".
+            "HassClimateSetTemperature": [
+                "(<numeric_value_set>|adjust) [the] <temp> to {temperature}[([ ]°)|( degree[s])]",
+            ],
             "HassClimateGetTemperature": [
                 "<what_is> [the] [current] [(indoor|inside)] <temp> [(inside|indoors|at home)]",
                 "how (hot|cold|warm|cool) is it [(inside|indoors|at home)]",

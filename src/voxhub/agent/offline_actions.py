@@ -176,10 +176,12 @@ async def light_set(view: HomeView, found: IntentMatch) -> OfflineReply | None:
 
 def _thermostats(view: HomeView, found: IntentMatch) -> list[HomeEntity]:
     """The climate entities meant; with no name or area, the only thermostat (or the satellite's area's)."""
-    if any(key in found.slots for key in ("name", "area", "floor")):
+    said_area = "area" in found.slots and found.slot_texts.get("area")  # not the satellite's context
+    if "name" in found.slots or "floor" in found.slots or said_area:
         return targets(view, found, domains=("climate",))
+    here = str(found.slots.get("area") or view.area_id or "")
     climates = [e for e in view.entities if e.domain == "climate"]
-    local = [e for e in climates if view.area_id is not None and e.area_id == view.area_id]
+    local = [e for e in climates if here and e.area_id == here]
     return local or (climates if len(climates) == 1 else [])
 
 
