@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hassil import Intents, SlotList, TextSlotList, recognize_all, recognize_best
+from hassil import Intents, SlotList, TextSlotList, recognize, recognize_all, recognize_best
 from hassil.models import UnmatchedEntity, UnmatchedTextEntity
 from home_assistant_intents import get_intents
 
@@ -165,15 +165,21 @@ class IntentMatcher:
 
     def match(self, text: str, area_id: str | None = None) -> IntentMatch | None:
         """The intent `text` expresses; `area_id` is where it was said (a satellite's area), for "the lights"."""
-        # As Assist ranks them: a sentence naming a device beats one naming its area ("the kitchen light").
-        result = recognize_best(
-            text,
-            self._intents,
-            slot_lists=self._slot_lists,
-            intent_context={"area": area_id} if area_id else None,
-            language=self.language,
-            best_slot_name="name",
+        context = {"area": area_id} if area_id else None
+        result = recognize(
+            text, self._intents, slot_lists=self._slot_lists, intent_context=context, language=self.language
         )
+        if result is not None and "name" not in result.entities and "area" in result.entities:
+            # As Assist ranks them: a sentence naming a device beats one naming its area ("the kitchen
+            # light" is the Kitchen Light, not the kitchen's lights). Ranking costs ~2x: only when it matters.
+            result = recognize_best(
+                text,
+                self._intents,
+                slot_lists=self._slot_lists,
+                intent_context=context,
+                language=self.language,
+                best_slot_name="name",
+            )
         if result is None:
             return None
         return IntentMatch(
