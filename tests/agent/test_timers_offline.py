@@ -155,3 +155,23 @@ async def test_a_timer_set_by_a_one_shot_turn_outlives_it_and_rings_the_notifier
 
     assert notified == ["Your tea timer is done."]
     await sessions.aclose()
+
+
+async def test_a_deleted_sessions_timers_never_ring(clock: VirtualClock) -> None:
+    rang: list[str] = []
+    other_rang = asyncio.Event()
+
+    async def notify(timer: Timer) -> None:
+        rang.append(timer.label)
+        if timer.name == "other":
+            other_rang.set()
+
+    sessions = SessionTimers(notify, clock=clock.time, sleep=clock.sleep)
+    sessions.of("deleted").start(60, "gone")
+    sessions.of("kept").start(60, "other")
+    await sessions.drop("deleted")
+    await clock.advance(60)
+    await asyncio.wait_for(other_rang.wait(), 5)
+
+    assert rang == ["other timer"]
+    await sessions.aclose()

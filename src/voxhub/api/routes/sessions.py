@@ -73,6 +73,8 @@ async def update_session(session_id: str, body: SessionSettings, state: State) -
 @router.delete("/{session_id}", status_code=204, summary="Delete a session and its history")
 async def delete_session(session_id: str, state: State) -> Response:
     await state.sessions.delete(session_id)
+    if state.assistant is not None:
+        await state.assistant.timers.drop(session_id)  # its timers stop with it
     return Response(status_code=204)
 
 
