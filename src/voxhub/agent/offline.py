@@ -171,8 +171,8 @@ class OfflineAgent:
             await self._changed.wait_for(lambda: predicate(self))
 
     async def _registry_changed(self, registry: HomeRegistry) -> None:
-        if self.client is not None and self._refresh_error is None:
-            await self._rebuild()
+        """A registry changed: read the states again too (a new entity has one now), then rebuild."""
+        await self.refresh_entities()
 
     async def _rebuild(self) -> None:
         home = home_entities(self._states, self.registry, OFFLINE_DOMAINS)
