@@ -175,6 +175,22 @@ async def test_a_new_alias_is_heard_once_home_assistant_reports_the_change(
     assert reply.text == "Turned on the Living Room Lamp."
 
 
+async def test_exposing_an_entity_to_assist_is_heard_without_a_restart(
+    agent: OfflineAgent, home_assistant: HomeAssistant
+) -> None:
+    expose = {"assistants": ["conversation"], "entity_ids": [BEDROOM]}
+    try:
+        await home_assistant.ws_command("homeassistant/expose_entity", **expose, should_expose=True)
+        await agent.wait_for_home(lambda agent: BEDROOM in agent.entities)
+        exposed = await agent.handle("turn off the lights in the bedroom")
+    finally:
+        await home_assistant.ws_command("homeassistant/expose_entity", **expose, should_expose=False)
+    await agent.wait_for_home(lambda agent: BEDROOM not in agent.entities)
+
+    assert exposed is not None
+    assert exposed.text == "Turned off the Bedroom Light."
+
+
 @pytest.fixture
 async def unreachable() -> AsyncIterator[HomeAssistantClient]:
     """A client pointed at a port nothing listens on: Home Assistant is down."""
