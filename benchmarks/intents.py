@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/intents.py [--rounds 20]
 
 Loads the English templates once, gives the matcher 30 entities as if read from Home Assistant's
-`GET /api/states`, then times ~50 commands (device commands, time, date, timers, and sentences that match
+`GET /api/states`, in five areas as if read from its registries (`voxhub.agent.ha_registry`), said to a
+satellite in the kitchen, then times ~50 commands (device commands, time, date, timers, and sentences that match
 nothing) `--rounds` times each. A command's time is what `OfflineAgent.handle` spends matching with Home
 Assistant configured: the full match, and for unmatched text also the search for an unknown device name.
 Prints load time and p50/p95/p99 per kind of command and overall, in milliseconds.
@@ -15,6 +16,8 @@ import argparse
 import statistics
 import time
 
+from voxhub.agent.ha_registry import Area, HomeRegistry
+from voxhub.agent.ha_targets import HomeEntity
 from voxhub.agent.homeassistant import EntityState
 from voxhub.agent.intents import IntentMatcher
 
@@ -36,7 +39,22 @@ ENTITIES = [
     for name in names
 ]  # fmt: skip
 
+AREAS = {"kitchen": "Kitchen", "living_room": "Living Room", "bedroom": "Bedroom", "hallway": "Hallway",
+         "bathroom": "Bathroom"}  # fmt: skip
+REGISTRY = HomeRegistry(areas={area_id: Area(area_id, name) for area_id, name in AREAS.items()})
+
+
+def _area(entity: EntityState) -> str | None:
+    return next((a for a, name in AREAS.items() if entity.name.startswith(name)), None)
+
+
+HOME = [HomeEntity(e, (e.name,), area_id=_area(e), area=AREAS.get(_area(e) or "")) for e in ENTITIES]
+
 COMMANDS = {
+    "area": [
+        "turn off all the lights in the kitchen", "kitchen lights off", "turn on the lights in the living room",
+        "close the blinds in the living room", "turn off the lights",
+    ],
     "device": [
         "turn on the kitchen light", "turn off the kitchen light", "switch on the porch light",
         "turn the desk lamp off", "please turn on the coffee maker", "turn off the christmas tree",
@@ -81,7 +99,7 @@ def main() -> None:
     matcher = IntentMatcher.load("en")
     load_secs = time.perf_counter() - started
     started = time.perf_counter()
-    matcher.set_entities(ENTITIES)
+    matcher.set_home(HOME, REGISTRY)
     entities_ms = (time.perf_counter() - started) * 1000
 
     timings: dict[str, list[float]] = {kind: [] for kind in COMMANDS}
@@ -90,7 +108,7 @@ def main() -> None:
         for kind, texts in COMMANDS.items():
             for text in texts:
                 started = time.perf_counter()
-                found = matcher.match(text)
+                found = matcher.match(text, "kitchen")  # said to a satellite in the kitchen
                 unknown = None if found else matcher.unknown_device_name(text)
                 timings[kind].append((time.perf_counter() - started) * 1000)
                 matched[kind] += bool(found or unknown)

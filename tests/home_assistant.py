@@ -1,9 +1,10 @@
 """A real Home Assistant core (from `make home-assistant`'s `.ha-venv`), booted once per test session.
 
 `home_assistant` is a session-scoped async fixture yielding a `HomeAssistant`: an onboarded instance on a free
-loopback port with a long-lived access token, a Kitchen Light and a Living Room Lamp (template lights backed by
-input booleans, so Assist's intents have real targets). A test that uses it and fails gets the tail of
-Home Assistant's log in its report.
+loopback port with a long-lived access token, four template lights backed by input booleans (`LIGHTS`, so
+Assist's intents have real targets), a Front Door lock and a Kitchen Thermometer. `furnish()` puts them in
+areas with aliases and hides one from Assist. A test that uses it and fails gets the tail of Home Assistant's
+log in its report.
 """
 
 from __future__ import annotations
@@ -30,8 +31,24 @@ HASS = HA_VENV / "bin" / "hass"
 BOOT_TIMEOUT_SECS = 120.0
 STOP_TIMEOUT_SECS = 15.0
 
-# The lights Assist can switch: entity id suffix → friendly name. Each is backed by `input_boolean.<id>_state`.
-LIGHTS = {"kitchen_light": "Kitchen Light", "living_room_lamp": "Living Room Lamp"}
+# The lights Assist can switch: entity id suffix → friendly name. Each is backed by `input_boolean.<id>_state`
+# and has a unique id, so the entity registry holds it (an area, aliases, Assist exposure: see `furnish`).
+LIGHTS = {
+    "kitchen_light": "Kitchen Light",
+    "living_room_lamp": "Living Room Lamp",
+    "kitchen_ceiling": "Ceiling",
+    "bedroom_light": "Bedroom Light",
+}
+# What `furnish` sets in the registries: areas with their aliases, and each entity's area and aliases.
+AREAS = {"Kitchen": ["cookhouse"], "Living Room": ["lounge"], "Bedroom": []}
+PLACES = {
+    "light.kitchen_light": ("kitchen", []),
+    "light.kitchen_ceiling": ("kitchen", ["big light"]),
+    "light.living_room_lamp": ("living_room", []),
+    "light.bedroom_light": ("bedroom", []),
+    "sensor.kitchen_thermometer": ("kitchen", []),
+}
+NOT_EXPOSED = ("light.bedroom_light",)  # hidden from Assist: no command may touch it
 
 
 class HomeAssistantError(Exception):
@@ -46,6 +63,7 @@ def configuration_yaml(port: int) -> str:
             textwrap.dedent(f"""\
                 {light}:
                   friendly_name: {name}
+                  unique_id: voxhub_test_{light}
                   value_template: "{{{{ is_state('input_boolean.{light}_state', 'on') }}}}"
                   turn_on:
                     service: input_boolean.turn_on
@@ -89,10 +107,31 @@ def configuration_yaml(port: int) -> str:
             homeassistant.components.wyoming: debug
             homeassistant.components.assist_pipeline: debug
         input_boolean:
+          front_door_state:
+            name: Front Door state
         """)
         + booleans
         + "light:\n  - platform: template\n    lights:\n"
         + lights
+        + textwrap.dedent("""        lock:
+          - platform: template
+            name: Front Door
+            unique_id: voxhub_test_front_door
+            value_template: "{{ is_state('input_boolean.front_door_state', 'on') }}"
+            lock:
+              service: input_boolean.turn_on
+              target: {entity_id: input_boolean.front_door_state}
+            unlock:
+              service: input_boolean.turn_off
+              target: {entity_id: input_boolean.front_door_state}
+        template:
+          - sensor:
+              - name: Kitchen Thermometer
+                unique_id: voxhub_test_kitchen_thermometer
+                unit_of_measurement: "°C"
+                device_class: temperature
+                state: "21.5"
+        """)
     )
 
 
@@ -155,6 +194,28 @@ class HomeAssistant:
         """Send one WebSocket command on a fresh connection; returns its `result` (raises HomeAssistantError)."""
         async with self.websocket() as socket:
             return await socket.command(type, **data)
+
+    async def furnish(self) -> None:
+        """Areas (`AREAS`), each entity's area and aliases (`PLACES`), and `NOT_EXPOSED` hidden from Assist.
+        Idempotent: a second call changes nothing."""
+        async with self.websocket() as socket:
+            # Onboarding made a Kitchen, Living Room and Bedroom already: those get their aliases.
+            known = {a["name"]: a["area_id"] for a in await socket.command("config/area_registry/list")}
+            for name, aliases in AREAS.items():
+                if name in known:
+                    await socket.command("config/area_registry/update", area_id=known[name], aliases=aliases)
+                else:
+                    await socket.command("config/area_registry/create", name=name, aliases=aliases)
+            for entity_id, (area_id, aliases) in PLACES.items():
+                await socket.command(
+                    "config/entity_registry/update", entity_id=entity_id, area_id=area_id, aliases=aliases
+                )
+            await socket.command(
+                "homeassistant/expose_entity",
+                assistants=["conversation"],
+                entity_ids=list(NOT_EXPOSED),
+                should_expose=False,
+            )
 
     async def wait_for_state(self, entity_id: str, expected: str, timeout_secs: float = 10.0) -> str | None:
         """Poll until `entity_id` is in state `expected`; returns the last state seen either way (None: unknown)."""

@@ -41,7 +41,7 @@ async def test_a_rooms_temperature_is_read_from_home_assistant(client: HomeAssis
 
     assert reply is not None
     assert reply.text == "The Living Room Temperature reads 20 °C."
-    assert reply.slots == {"name": [LIVING_ROOM]}
+    assert reply.slots["name"] == LIVING_ROOM
 
 
 async def test_a_room_with_no_thermometer_is_said_to_have_none(client: HomeAssistantClient) -> None:
@@ -59,10 +59,10 @@ async def test_a_device_home_assistant_does_not_have_is_named_not_invented(
 ) -> None:
     agent = await OfflineAgent.load(client)
 
-    reply = await agent.handle("Is the front door locked?")
+    reply = await agent.handle("Is the back door locked?")
 
     assert reply is not None
-    assert reply.text == "I don't know a device called front door."
+    assert reply.text == "I don't know a device called back door."
     assert reply.error is not None
     assert reply.error.code == "unknown_entity"
 

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from voxhub.agent.autofunction.service import AutoFunctionService
@@ -17,12 +17,13 @@ from voxhub.agent.homeassistant import HomeAssistantClient
 from voxhub.agent.memory import HistoryCompactor, UserNotes
 from voxhub.agent.offline import OfflineAgent
 from voxhub.agent.personas import Persona, PersonaStore
+from voxhub.agent.session_timers import HomeAssistantNotifier, SessionTimers, timer_event
 from voxhub.agent.spoken import speakable
 from voxhub.agent.tools.builtin import builtin_tools
 from voxhub.agent.tools.homeassistant import homeassistant_tools, native_factories
 from voxhub.agent.tools.loader import build_toolbox
 from voxhub.agent.tools.registry import ToolRegistry
-from voxhub.agent.tools.timers import Timer, TimerService
+from voxhub.agent.tools.timers import Timer
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.errors import VoxhubError
 from voxhub.pipeline.conversation import Conversation
@@ -53,6 +54,7 @@ class Assistant:
     offline: OfflineAgent | None = None
     homeassistant: HomeAssistantClient | None = None
     autofunctions: AutoFunctionService | None = None
+    timers: SessionTimers = field(default_factory=SessionTimers)  # each session's, outliving its turns
     _closers: tuple[Callable[[], object], ...] = ()
 
     async def setup(
@@ -65,8 +67,9 @@ class Assistant:
         brain = self.brain(
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
         )
-        timers = TimerService()  # this conversation's: it announces them when they run out
+        timers = self.timers.of(session.id)  # the session's: they ring on its open conversations
         brain.timers = timers
+        brain.area = config.area
         brain.own_tools = own = ToolRegistry(timeout_secs=self.settings.tools_timeout_secs)
         timer_tools = [tool for tool in builtin_tools(timers) if tool.spec.name in TIMER_TOOLS]
         for tool in (*timer_tools, *(self.notes.tools(user_id) if user_id else ())):
@@ -74,10 +77,10 @@ class Assistant:
 
         def attach(conversation: Conversation) -> Callable[[], Awaitable[None]]:
             async def announce(timer: Timer) -> None:
+                await conversation.notice("timer_finished", timer_event(timer))
                 await conversation.say(timer.announcement)
 
-            timers.on_fired = announce
-            return timers.aclose
+            return self.timers.attach(session.id, announce)
 
         options = replace(
             reply,
@@ -139,6 +142,11 @@ class Assistant:
         languages = tuple({settings.stt_language or "en", settings.tts_language or "en", "en"})
         offline = await OfflineAgent.load(client, languages=languages)
         closers.append(offline.aclose)
+        notify = None
+        if client is not None and settings.homeassistant_timer_notify:
+            notify = HomeAssistantNotifier(client, settings.homeassistant_timer_notify)
+        timers = SessionTimers(notify)
+        closers.append(timers.aclose)
         tools = await _tools(settings, client, closers)
         documents = store if store.backend == "postgresql" else None  # SQLite installs keep their files
         autofunctions = AutoFunctionService(settings, llm, tools, documents=documents)
@@ -152,6 +160,7 @@ class Assistant:
             offline=offline,
             homeassistant=client,
             autofunctions=autofunctions,
+            timers=timers,
             _closers=tuple(closers),
         )
 

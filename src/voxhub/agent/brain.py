@@ -74,6 +74,7 @@ class Brain:
     offline: OfflineAgent | None = None
     compactor: HistoryCompactor | None = None
     timers: TimerService | None = None  # the conversation's, for timer commands the offline agent carries out
+    area: str | None = None  # the Home Assistant area the session listens in (a satellite's)
     _turns: int = 0
 
     async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
@@ -161,7 +162,7 @@ class Brain:
                 reason = exc.message if isinstance(exc, VoxhubError) else "the language model timed out"
                 logger.warning("LLM failed; answering offline", extra={"reason": reason})
                 handled = await self.offline.fallback_reply(
-                    request.user_text, reason, self.options.language, timers=self.timers
+                    request.user_text, reason, self.options.language, timers=self.timers, area=self.area
                 )
                 for event in _offline_events(handled, fallback_reason=reason):
                     yield event
@@ -268,7 +269,7 @@ class Brain:
         """The offline agent's answer to a command it knows (None: the LLM answers)."""
         if not text or self.offline is None or not self.options.offline_first:
             return None
-        return await self.offline.handle(text, self.options.language, timers=self.timers)
+        return await self.offline.handle(text, self.options.language, timers=self.timers, area=self.area)
 
     async def _emotion(self, text: str) -> Any:
         if self.emotion is None or not text:

@@ -116,6 +116,8 @@ class HomeAssistantClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout_secs = timeout_secs
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -130,6 +132,12 @@ class HomeAssistantClient:
             return None
         token = settings.homeassistant_token.get_secret_value() if settings.homeassistant_token else ""
         return cls(settings.homeassistant_url, token, timeout_secs=settings.homeassistant_timeout_secs)
+
+    @property
+    def websocket_url(self) -> str:
+        """Home Assistant's WebSocket API beside its REST API (`ws://host:8123/api/websocket`)."""
+        scheme, _, rest = self.base_url.partition("://")
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/api/websocket"
 
     async def __aenter__(self) -> Self:
         return self

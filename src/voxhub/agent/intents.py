@@ -7,10 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hassil import Intents, SlotList, TextSlotList, recognize, recognize_all
+from hassil import Intents, SlotList, TextSlotList, recognize, recognize_all, recognize_best
 from hassil.models import UnmatchedEntity, UnmatchedTextEntity
 from home_assistant_intents import get_intents
 
+from voxhub.agent.ha_registry import HomeRegistry
+from voxhub.agent.ha_targets import HomeEntity
 from voxhub.agent.homeassistant import EntityState
 
 # Intents that act on one named device: when their name matches nobody, the user hears "I don't know ...".
@@ -38,8 +40,19 @@ _EXTRA_SENTENCES: dict[str, dict[str, Any]] = {
                 "<timer_set> [a] <voxhub_duration> timer",
                 "<timer_set> [a] <voxhub_duration> {timer_name:name} timer",
                 "<timer_set> [a] {timer_name:name} timer [for] <voxhub_duration>",
+                "<timer_set> [a] timer [for] <voxhub_duration> for [the] {timer_name:name}",
+                "<timer_set> [a] <voxhub_duration> timer for [the] {timer_name:name}",
+            ],
+            "HassTimerStatus": [
+                "(how much|how long) [time] [is] (left|remaining) [on [the|my] timer[s]]",
+                "how long (until|till) [the|my] timer [is done|goes off|rings]",
+                "how long (until|till) [the|my] {timer_name:name} [timer] [is done|is ready|goes off|rings]",
+                "(how much|how long) [time] [is] (left|remaining) (on|for) [the|my] {timer_name:name}",
             ],
             # Home Assistant answers these only with a satellite's area; here they mean "the thermostat".
+            "HassClimateSetTemperature": [
+                "(<numeric_value_set>|adjust) [the] <temp> to {temperature}[([ ]°)|( degree[s])]",
+            ],
             "HassClimateGetTemperature": [
                 "<what_is> [the] [current] [(indoor|inside)] <temp> [(inside|indoors|at home)]",
                 "how (hot|cold|warm|cool) is it [(inside|indoors|at home)]",
@@ -56,6 +69,7 @@ class IntentMatch:
     intent: str
     slots: Mapping[str, Any] = field(default_factory=dict)
     slot_texts: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)  # what the name implies ({"domain": "lock"})
 
 
 def supported_languages() -> list[str]:
@@ -127,19 +141,52 @@ class IntentMatcher:
         self._slot_lists = {**self._no_names, "name": TextSlotList.from_tuples(values, allow_template=False)}
         self.warm_up()
 
+    def set_home(self, entities: Iterable[HomeEntity], registry: HomeRegistry | None) -> None:
+        """Entity names and aliases as `{name}` (their value: the name replies use), and the registry's areas
+        and floors with their aliases as `{area}` / `{floor}` (their value: the id). Blocking: compiles them."""
+        names = [
+            (spoken, entity.name, {"domain": entity.domain}) for entity in entities for spoken in entity.names
+        ]
+        areas = floors = []
+        if registry is not None:
+            areas = [(n, a.area_id) for a in registry.areas.values() for n in (a.name, *a.aliases)]
+            floors = [(n, f.floor_id) for f in registry.floors.values() for n in (f.name, *f.aliases)]
+        self._slot_lists = {
+            "name": TextSlotList.from_tuples(names, allow_template=False),
+            "area": TextSlotList.from_tuples(areas, allow_template=False),
+            "floor": TextSlotList.from_tuples(floors, allow_template=False),
+        }
+        self.warm_up()
+
     def warm_up(self) -> None:
         """Match once so hassil compiles its templates now, not on the user's first command."""
         self.match("what time is it")
         self.unknown_device_name("turn on the warm up lamp")
 
-    def match(self, text: str) -> IntentMatch | None:
-        result = recognize(text, self._intents, slot_lists=self._slot_lists, language=self.language)
+    def match(self, text: str, area_id: str | None = None) -> IntentMatch | None:
+        """The intent `text` expresses; `area_id` is where it was said (a satellite's area), for "the lights"."""
+        context = {"area": area_id} if area_id else None
+        result = recognize(
+            text, self._intents, slot_lists=self._slot_lists, intent_context=context, language=self.language
+        )
+        if result is not None and "name" not in result.entities and "area" in result.entities:
+            # As Assist ranks them: a sentence naming a device beats one naming its area ("the kitchen
+            # light" is the Kitchen Light, not the kitchen's lights). Ranking costs ~2x: only when it matters.
+            result = recognize_best(
+                text,
+                self._intents,
+                slot_lists=self._slot_lists,
+                intent_context=context,
+                language=self.language,
+                best_slot_name="name",
+            )
         if result is None:
             return None
         return IntentMatch(
             result.intent.name,
             {name: entity.value for name, entity in result.entities.items()},
             {name: str(entity.text).strip() for name, entity in result.entities.items()},
+            dict(result.context or {}),
         )
 
     def unknown_device_name(self, text: str) -> str | None:

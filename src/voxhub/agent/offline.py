@@ -1,39 +1,39 @@
-"""The offline conversation agent: Home Assistant-style commands answered locally, with no language model."""
+"""The offline conversation agent: Home Assistant-style commands answered locally, with no language model.
+
+Sentences are matched the way Assist matches them (hassil over home-assistant-intents' templates, with the
+entities, areas, floors and aliases of Home Assistant's registries as slot lists, and the satellite's area as
+context); `voxhub.agent.offline_actions` carries out home intents, `voxhub.agent.offline_timers` timer ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 from voxhub.agent.exact import solve
+from voxhub.agent.ha_registry import HomeRegistry, RegistryWatcher
+from voxhub.agent.ha_targets import HomeEntity, home_entities
 from voxhub.agent.home_phrases import NOT_CONNECTED, HomeRequest, home_request, read_home
 from voxhub.agent.homeassistant import EntityState, HomeAssistantClient, UnknownEntityError
 from voxhub.agent.intents import IntentMatch, IntentMatcher, supported_languages
+from voxhub.agent.offline_actions import HOME_HANDLERS, HomeView
+from voxhub.agent.offline_reply import OfflineReply, failed
+from voxhub.agent.offline_timers import TIMER_HANDLERS
 from voxhub.agent.tools.base import ToolError
 from voxhub.agent.tools.homeassistant import DEFAULT_EXPOSED_DOMAINS
-from voxhub.agent.tools.timers import TimerService, describe_duration
+from voxhub.agent.tools.timers import TimerService
 from voxhub.errors import VoxhubError
+
+__all__ = ["LanguageModelUnavailable", "OfflineAgent", "OfflineReply"]
 
 logger = logging.getLogger(__name__)
 
-# Entities the offline agent can name: what Assist exposes, plus helpers and sensors people ask about.
+# Entities the offline agent can name where Home Assistant keeps no exposure setting for them: what Assist
+# exposes by default, plus helpers and sensors people ask about.
 OFFLINE_DOMAINS = DEFAULT_EXPOSED_DOMAINS | {"input_boolean", "sensor", "binary_sensor"}
-
-# The service each domain uses for "turn on" / "turn off", and the verb the reply uses.
-_ON_SERVICES: dict[str, tuple[str, str]] = {"cover": ("open_cover", "Opened"), "lock": ("lock", "Locked")}
-_OFF_SERVICES: dict[str, tuple[str, str]] = {
-    "cover": ("close_cover", "Closed"),
-    "lock": ("unlock", "Unlocked"),
-}
-_TOGGLE_DOMAINS = frozenset(
-    {"light", "switch", "fan", "input_boolean", "media_player", "climate", "humidifier"}
-)
 
 # Home Assistant's time and date intents answer what the exact solver would say too, under their own names.
 _CLOCK_INTENTS = frozenset({"HassGetCurrentTime", "HassGetCurrentDate"})
@@ -54,33 +54,8 @@ class LanguageModelUnavailable(VoxhubError):
     status_code = 503
 
 
-@dataclass(frozen=True, slots=True)
-class OfflineReply:
-    """What the offline agent says, which intent it recognized, and whether the action worked."""
-
-    text: str
-    intent: str
-    slots: Mapping[str, Any] = field(default_factory=dict)
-    success: bool = True
-    error: VoxhubError | None = None
-
-
 def _local_now() -> datetime:
     return datetime.now().astimezone()
-
-
-def _the(name: str) -> str:
-    return name if name.casefold().startswith("the ") else f"the {name}"
-
-
-def _sentence(text: str) -> str:
-    """First letter up, the rest (friendly names) as they are."""
-    return text[:1].upper() + text[1:]
-
-
-def _number(value: Any) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
 def _spoken_time(now: datetime) -> str:
@@ -102,17 +77,24 @@ class OfflineAgent:
         timers: TimerService | None = None,
         clock: Callable[[], datetime] = _local_now,
         entities_max_age_secs: float = 60.0,
+        registry: RegistryWatcher | None = None,
     ) -> None:
         self._matchers = dict(matchers)
         self.client = client
         self.timers = timers
         self._clock = clock
         self._entities_max_age_secs = entities_max_age_secs
+        self._states: list[EntityState] = []
+        self._home: list[HomeEntity] = []
         self._entities: dict[str, EntityState] = {}
         self._entities_loaded_at = float("-inf")
         self._refresh_error: ToolError | None = None
         self._refresh_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        self._watcher = registry
+        self._changed = asyncio.Condition()
+        if registry is not None:
+            registry.on_change = self._registry_changed
 
     @classmethod
     async def load(
@@ -122,22 +104,45 @@ class OfflineAgent:
         timers: TimerService | None = None,
         languages: tuple[str, ...] = ("en",),
         clock: Callable[[], datetime] = _local_now,
+        watch_registry: bool = True,
     ) -> OfflineAgent:
-        """Compile the sentence templates off the event loop, then read Home Assistant's entities (if any)."""
+        """Compile the sentence templates off the event loop, then read Home Assistant's entities (if any) and
+        (with `watch_registry`) its registries, kept current over its WebSocket API from then on."""
         wanted = [lang for lang in languages if lang in supported_languages()]
         loaded = await asyncio.gather(*(asyncio.to_thread(IntentMatcher.load, lang) for lang in wanted))
-        agent = cls({m.language: m for m in loaded if m is not None}, client, timers=timers, clock=clock)
+        watcher = None
+        if client is not None and watch_registry:
+            watcher = RegistryWatcher(client.websocket_url, client.token, timeout_secs=client.timeout_secs)
+        agent = cls(
+            {m.language: m for m in loaded if m is not None},
+            client,
+            timers=timers,
+            clock=clock,
+            registry=watcher,
+        )
         if client is not None:
             await agent.refresh_entities()
+        if watcher is not None:
+            watcher.start()
         return agent
 
     @property
     def entities(self) -> Mapping[str, EntityState]:
-        """The entities known by name, as of the last refresh."""
+        """The entities exposed to Assist, by id, as of the last refresh."""
         return self._entities
 
+    @property
+    def home(self) -> list[HomeEntity]:
+        """The exposed entities with their names, aliases and areas."""
+        return self._home
+
+    @property
+    def registry(self) -> HomeRegistry | None:
+        return None if self._watcher is None else self._watcher.registry
+
     async def refresh_entities(self) -> None:
-        """Re-read `GET /api/states`; a failure is kept and spoken when a device command needs it."""
+        """Re-read `GET /api/states` (and the registries, if never read); a failure is kept and spoken when a
+        device command needs it."""
         if self.client is None:
             return
         async with self._refresh_lock:
@@ -148,17 +153,51 @@ class OfflineAgent:
                 self._refresh_error = error
                 self._entities_loaded_at = time.monotonic()
                 return
-            entities = [s for s in states if s.domain in OFFLINE_DOMAINS]
-            self._entities = {e.entity_id: e for e in entities}
+            if self._watcher is not None and self._watcher.registry is None:
+                try:
+                    self._watcher.registry = await self._watcher.read_once()
+                except (ToolError, Exception) as error:  # no WebSocket API: names from the states alone
+                    logger.warning("offline agent: cannot read Home Assistant's registries: %r", error)
+            self._states = states
             self._refresh_error = None
             self._entities_loaded_at = time.monotonic()
-            for matcher in self._matchers.values():
-                await asyncio.to_thread(matcher.set_entities, entities)
+            await self._rebuild()
 
-    def match(self, text: str, language: str = "en") -> IntentMatch | None:
+    async def wait_for_home(
+        self, predicate: Callable[[OfflineAgent], bool], timeout_secs: float = 30.0
+    ) -> None:
+        """Wait until `predicate(self)` holds, checked after each change of the registries or entities."""
+        async with asyncio.timeout(timeout_secs), self._changed:
+            await self._changed.wait_for(lambda: predicate(self))
+
+    async def _registry_changed(self, registry: HomeRegistry) -> None:
+        """A registry changed: read the states again too (a new entity has one now), then rebuild."""
+        await self.refresh_entities()
+
+    async def _rebuild(self) -> None:
+        home = home_entities(self._states, self.registry, OFFLINE_DOMAINS)
+        for matcher in self._matchers.values():
+            await asyncio.to_thread(matcher.set_home, home, self.registry)
+        self._home = home
+        self._entities = {e.entity_id: e.state for e in home}
+        async with self._changed:
+            self._changed.notify_all()
+
+    def match(self, text: str, language: str = "en", area: str | None = None) -> IntentMatch | None:
         """The intent `text` expresses, or None (blocking; a few milliseconds)."""
         matcher = self._matchers.get(language.split("-")[0].lower())
-        return None if matcher is None else matcher.match(text)
+        return None if matcher is None else matcher.match(text, self._area_id(area))
+
+    def _area_id(self, area: str | None) -> str | None:
+        """An area given by id or by name (or alias), as its id."""
+        registry = self.registry
+        if area is None or registry is None:
+            return area
+        wanted = area.casefold()
+        for known in registry.areas.values():
+            if wanted in (known.area_id.casefold(), *(n.casefold() for n in (known.name, *known.aliases))):
+                return known.area_id
+        return area
 
     async def handle(
         self,
@@ -167,26 +206,29 @@ class OfflineAgent:
         *,
         timers: TimerService | None = None,
         home_questions: bool = True,
+        area: str | None = None,
     ) -> OfflineReply | None:
         """Answer `text` if it is a command or a question this agent knows; None sends it on to the LLM.
 
         In order: an exact answer (arithmetic, conversions, dates: `voxhub.agent.exact`), a command from
         Home Assistant's sentences, then a question about the home (answered from Home Assistant's states,
         or with "I'm not connected to Home Assistant" when there is none). `timers` are the conversation's own
-        (announced in it), in place of the agent's. `home_questions=False` leaves the home questions to the
-        LLM: for a client that controls the home with its own tools (Extended OpenAI Conversation)."""
+        (announced in it), in place of the agent's; `area` is where it was said (a satellite's area, by id or
+        name), for "turn off the lights". `home_questions=False` leaves the home questions to the LLM: for a
+        client that controls the home with its own tools (Extended OpenAI Conversation)."""
         matcher = self._matchers.get(language.split("-")[0].lower())
         if matcher is None or not text.strip():
             return None
         self._refresh_if_stale()
+        area_id = self._area_id(area)
         exact = solve(text, self._clock().date()) if matcher.language == "en" else None
-        found = await asyncio.to_thread(matcher.match, text)
+        found = await asyncio.to_thread(matcher.match, text, area_id)
         # An exact answer wins ("how many minutes in 3 hours" also fits a timer sentence), but "what is the
         # date today" keeps Home Assistant's own intent.
         if exact is not None and (found is None or found.intent not in _CLOCK_INTENTS):
             return OfflineReply(exact.text, "VoxhubExactAnswer", {"kind": exact.kind})
         if found is not None:
-            reply = await self._carry_out(found, timers or self.timers)
+            reply = await self._carry_out(found, timers or self.timers, area_id)
             if reply is not None:
                 return reply
         home = home_request(text) if home_questions and matcher.language == "en" else None
@@ -199,19 +241,19 @@ class OfflineAgent:
         if found is None:
             unknown = await asyncio.to_thread(matcher.unknown_device_name, text)
             if unknown is not None:
-                return await self._unknown_device(matcher, text, unknown)
+                return await self._unknown_device(matcher, text, unknown, area_id)
+        if home is not None and self._refresh_error is not None:
+            return failed("HassGetState" if home.kind != "command" else "unknown", {}, self._refresh_error)
         if home is None or home.kind == "command":
-            return None  # an area or a whole domain ("turn off the lights"): the language model decides
+            return None  # a whole domain with no area ("turn off the lights"): the language model decides
         return await self._home_state(home)
 
     async def _home_state(self, home: HomeRequest) -> OfflineReply:
         """A state or measure question the sentence templates missed, answered from Home Assistant's states."""
-        if self._refresh_error is not None:
-            return self._failed("HassGetState", {}, self._refresh_error)
         try:
             answer = await read_home(home, self._entities, self._client())
         except ToolError as error:
-            return self._failed("HassGetState", {"name": home.thing}, error)
+            return failed("HassGetState", {"name": home.thing}, error)
         return OfflineReply(answer.text, "HassGetState", answer.slots, success=answer.success)
 
     def _client(self) -> HomeAssistantClient:
@@ -225,9 +267,10 @@ class OfflineAgent:
         language: str = "en",
         *,
         timers: TimerService | None = None,
+        area: str | None = None,
     ) -> OfflineReply:
         """The answer when the language model failed: a matched command's result, else a short apology."""
-        reply = await self.handle(text, language, timers=timers)
+        reply = await self.handle(text, language, timers=timers, area=area)
         if reply is not None:
             return reply
         why = reason.message if isinstance(reason, VoxhubError) else reason
@@ -241,7 +284,9 @@ class OfflineAgent:
         )
 
     async def aclose(self) -> None:
-        """Stop background refreshes (the client belongs to the caller)."""
+        """Stop background refreshes and the registry watch (the client belongs to the caller)."""
+        if self._watcher is not None:
+            await self._watcher.aclose()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -253,155 +298,38 @@ class OfflineAgent:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    async def _unknown_device(self, matcher: IntentMatcher, text: str, name: str) -> OfflineReply:
+    async def _unknown_device(
+        self, matcher: IntentMatcher, text: str, name: str, area_id: str | None
+    ) -> OfflineReply:
         """A command names no known device: re-read the entities (it may be new), else say so."""
         if time.monotonic() - self._entities_loaded_at > _MIN_REFRESH_INTERVAL_SECS:
             await self.refresh_entities()
         if self._refresh_error is not None:
-            return self._failed("unknown_device", {"name": name}, self._refresh_error)
-        found = await asyncio.to_thread(matcher.match, text)
-        reply = None if found is None else await self._carry_out(found, self.timers)
-        return reply or self._failed("unknown_device", {"name": name}, UnknownEntityError(name))
+            return failed("unknown_device", {"name": name}, self._refresh_error)
+        found = await asyncio.to_thread(matcher.match, text, area_id)
+        reply = None if found is None else await self._carry_out(found, self.timers, area_id)
+        return reply or failed("unknown_device", {"name": name}, UnknownEntityError(name))
 
-    async def _carry_out(self, found: IntentMatch, timers: TimerService | None) -> OfflineReply | None:
-        handlers: dict[str, Callable[[IntentMatch], Awaitable[OfflineReply | None]]] = {
-            "HassGetCurrentTime": self._current_time,
-            "HassGetCurrentDate": self._current_date,
-            "HassTurnOn": self._turn_on,
-            "HassTurnOff": self._turn_off,
-            "HassLightSet": self._light_set,
-            "HassClimateSetTemperature": self._set_temperature,
-            "HassClimateGetTemperature": self._get_temperature,
-            "HassGetState": self._get_state,
-            "HassStartTimer": functools.partial(self._start_timer, timers=timers),
-            "HassCancelTimer": functools.partial(self._cancel_timer, timers=timers),
-        }
-        handler = handlers.get(found.intent)
-        if handler is None:
-            return None
-        try:
-            return await handler(found)
-        except ToolError as error:
-            return self._failed(found.intent, found.slots, error)
-
-    def _failed(self, intent: str, slots: Mapping[str, Any], error: ToolError) -> OfflineReply:
-        return OfflineReply(error.spoken, intent, dict(slots), success=False, error=error)
-
-    def _entity(self, found: IntentMatch) -> EntityState | None:
-        entity_id = found.slots.get("name")
-        return self._entities.get(str(entity_id)) if entity_id else None
-
-    async def _current_time(self, found: IntentMatch) -> OfflineReply:
-        return OfflineReply(_spoken_time(self._clock()), found.intent, {})
-
-    async def _current_date(self, found: IntentMatch) -> OfflineReply:
-        return OfflineReply(_spoken_date(self._clock()), found.intent, {})
-
-    async def _turn_on(self, found: IntentMatch) -> OfflineReply | None:
-        return await self._switch(found, _ON_SERVICES, "turn_on", "Turned on")
-
-    async def _turn_off(self, found: IntentMatch) -> OfflineReply | None:
-        return await self._switch(found, _OFF_SERVICES, "turn_off", "Turned off")
-
-    async def _switch(
-        self, found: IntentMatch, special: Mapping[str, tuple[str, str]], service: str, verb: str
+    async def _carry_out(
+        self, found: IntentMatch, timers: TimerService | None, area_id: str | None
     ) -> OfflineReply | None:
-        entity = self._entity(found)
-        if entity is None or self.client is None:
-            return None  # an area or a whole domain ("turn off the lights"): the language model decides
-        domain = entity.domain
-        if domain in special:
-            service, verb = special[domain]
-        elif domain not in _TOGGLE_DOMAINS:
-            domain = "homeassistant"
-        await self.client.call_service(domain, service, {"entity_id": entity.entity_id})
-        return OfflineReply(f"{verb} {_the(entity.name)}.", found.intent, {"name": entity.entity_id})
-
-    async def _light_set(self, found: IntentMatch) -> OfflineReply | None:
-        entity = self._entity(found)
-        if entity is None or self.client is None:
-            return None
-        data: dict[str, Any] = {"entity_id": entity.entity_id}
-        if "brightness" in found.slots:
-            data["brightness_pct"] = float(found.slots["brightness"])
-            said = f"{_number(found.slots['brightness'])} percent"
-        elif "color" in found.slots:
-            data["color_name"] = str(found.slots["color"])
-            said = str(found.slots["color"])
-        else:
-            return None
-        await self.client.call_service("light", "turn_on", data)
-        return OfflineReply(f"Set {_the(entity.name)} to {said}.", found.intent, data)
-
-    async def _set_temperature(self, found: IntentMatch) -> OfflineReply | None:
-        entity = self._entity(found) or self._only_thermostat()
-        if entity is None or self.client is None or "temperature" not in found.slots:
-            return None
-        data = {"entity_id": entity.entity_id, "temperature": float(found.slots["temperature"])}
-        await self.client.call_service("climate", "set_temperature", data)
-        degrees = _number(found.slots["temperature"])
-        return OfflineReply(f"Set {_the(entity.name)} to {degrees} degrees.", found.intent, data)
-
-    async def _get_temperature(self, found: IntentMatch) -> OfflineReply | None:
-        entity = self._entity(found) or self._only_thermostat()
-        if entity is None or self.client is None:
-            return None
-        current = (await self.client.state(entity.entity_id)).attributes.get("current_temperature")
-        if current is None:
-            return None
-        text = _sentence(f"{_the(entity.name)} reads {_number(current)} degrees.")
-        return OfflineReply(text, found.intent, {"name": entity.entity_id, "temperature": current})
-
-    async def _get_state(self, found: IntentMatch) -> OfflineReply | None:
-        entity = self._entity(found)
-        if entity is None or self.client is None:
-            return None
-        state = await self.client.state(entity.entity_id)
-        unit = state.attributes.get("unit_of_measurement")
-        said = f"{state.state} {unit}" if unit else state.state
-        text = _sentence(f"{_the(entity.name)} is {said}.")
-        asked = found.slots.get("state")  # "is the kitchen light on" → yes or no first
-        if asked is not None:
-            answer = "Yes" if str(asked).casefold() == state.state.casefold() else "No"
-            text = f"{answer}, {_the(entity.name)} is {said}."
-        return OfflineReply(text, found.intent, {"name": entity.entity_id, "state": state.state})
-
-    async def _start_timer(self, found: IntentMatch, *, timers: TimerService | None) -> OfflineReply | None:
-        if timers is None:
-            return None  # no timer service here: the language model may have a timer tool
-        slots = found.slots
-        duration_secs = (
-            float(slots.get("hours", 0)) * 3600
-            + float(slots.get("minutes", 0)) * 60
-            + float(slots.get("seconds", 0))
-        )
-        timer = timers.start(duration_secs, str(slots["name"]) if "name" in slots else None)
-        duration = describe_duration(timer.duration_secs)
-        text = (
-            f"Your {timer.name} timer is set for {duration}." if timer.name else f"Timer set for {duration}."
-        )
-        return OfflineReply(text, found.intent, {"duration_secs": duration_secs, "name": timer.name})
-
-    async def _cancel_timer(self, found: IntentMatch, *, timers: TimerService | None) -> OfflineReply | None:
-        if timers is None:
-            return None
-        if "name" in found.slots:
-            timer = timers.cancel(str(found.slots["name"]))
-        else:
-            running = timers.timers()
-            if len(running) != 1:
-                spoken = (
-                    "You have no timers running."
-                    if not running
-                    else f"You have {len(running)} timers running; which one should I cancel?"
-                )
-                raise ToolError(f"{len(running)} timers running, none named", spoken=spoken)
-            timer = timers.cancel(running[0].id)
-        return OfflineReply(f"Cancelled your {timer.label}.", found.intent, {"name": timer.name})
-
-    def _only_thermostat(self) -> EntityState | None:
-        thermostats = [e for e in self._entities.values() if e.domain == "climate"]
-        return thermostats[0] if len(thermostats) == 1 else None
+        try:
+            if found.intent == "HassGetCurrentTime":
+                return OfflineReply(_spoken_time(self._clock()), found.intent, {})
+            if found.intent == "HassGetCurrentDate":
+                return OfflineReply(_spoken_date(self._clock()), found.intent, {})
+            if found.intent in TIMER_HANDLERS:
+                # no timer service here: the language model may have a timer tool
+                return None if timers is None else await TIMER_HANDLERS[found.intent](timers, found)
+            handler = HOME_HANDLERS.get(found.intent)
+            if handler is None or self.client is None:
+                return None
+            if self._refresh_error is not None:
+                raise self._refresh_error
+            view = HomeView(self.client, self._home, self.registry, area_id)
+            return await handler(view, found)
+        except ToolError as error:
+            return failed(found.intent, found.slots, error)
 
     def matcher(self, language: str = "en") -> IntentMatcher | None:
         """The sentence matcher of `language` (None: none loaded), to copy for entities a client lists."""

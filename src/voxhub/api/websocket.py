@@ -51,6 +51,7 @@ _REBUILD_KEYS = frozenset(
         "user_id",
         "system_prompt",
         "avatar",
+        "area",
     }
 )
 
@@ -118,7 +119,7 @@ class NativeConnection(ClientConnection):
             raise InputError("sample_rate must be a whole number of Hz between 8000 and 48000")
         query = self.websocket.query_params
         changes: dict[str, Any] = {
-            key: query[key] for key in ("persona", "profile", "language", "avatar") if key in query
+            key: query[key] for key in ("persona", "profile", "language", "avatar", "area") if key in query
         }
         flags = {key: query[key] for key in _MODE_KEYS if key in query}
         if flags:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.stt.base import SttEngine
@@ -24,6 +25,7 @@ from voxhub.pipeline.frames import (
     Frame,
     InterruptFrame,
     ModeChangedFrame,
+    NoticeFrame,
     ReplyOptionsFrame,
     RespondFrame,
     ResponseFrame,
@@ -260,6 +262,10 @@ class Conversation:
     async def say(self, text: str) -> None:
         """Say `text` as the assistant (a greeting): shown and spoken as the session's modes say."""
         await self._pipeline.push(SayFrame(text))
+
+    async def notice(self, kind: str, data: dict[str, Any]) -> None:
+        """Send the client an event of its own (`timer_finished`), in order with what is queued."""
+        await self._pipeline.push(NoticeFrame(kind, data))
 
     def interrupt(self) -> None:
         """Stop the answer in flight (the client asked), ahead of anything queued."""

@@ -72,7 +72,14 @@ class Mode:
         }
 
 
-_TEXT_LIMITS = {"system_prompt": 20_000, "persona": 200, "language": 35, "voice": 200, "user_id": 200}
+_TEXT_LIMITS = {
+    "system_prompt": 20_000,
+    "persona": 200,
+    "language": 35,
+    "voice": 200,
+    "user_id": 200,
+    "area": 200,
+}
 _ENGINE_STAGES: dict[str, Literal["stt", "tts", "llm"]] = {
     "stt_engine": "stt",
     "tts_engine": "tts",
@@ -96,6 +103,9 @@ class SessionConfig:
     user_id: str | None = None
     avatar: bool = False  # send `viseme` events (mouth shapes timed to the speech) for an animated face
     partial_transcripts: bool = True  # False: no partial transcripts while the user speaks (less CPU)
+    area: str | None = (
+        None  # the Home Assistant area it listens in (a satellite's), for "turn off the lights"
+    )
 
     def updated(self, changes: Mapping[str, Any]) -> SessionConfig:
         """A copy with `changes` applied, validated; an empty string resets a text field to the setting.

@@ -161,6 +161,13 @@ class HomeAssistantFields(BaseModel):
     homeassistant_timeout_secs: float = Field(
         10.0, gt=0.0, description="Request timeout for Home Assistant's REST API."
     )
+    homeassistant_timer_notify: str | None = Field(
+        None,
+        description="A Home Assistant service that also rings each finished timer, e.g. "
+        "`notify.mobile_app_phone` or `persistent_notification.create`; empty means none (timers then ring "
+        "only on the session's open connections).",
+        pattern=r"^([a-z0-9_]+\.[a-z0-9_]+)?$",
+    )
 
 
 class ToolFields(BaseModel):

@@ -23,6 +23,8 @@ MAX_TIMER_SECS = 7 * 24 * 3600.0
 MAX_TIMERS = 32
 
 OnTimerFired = Callable[["Timer"], Awaitable[None] | None]
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,19 @@ class Timer:
 class TimerService:
     """Running timers by id; `on_fired` hears about each one that runs out."""
 
-    def __init__(self, on_fired: OnTimerFired | None = None, *, max_timers: int = MAX_TIMERS) -> None:
+    def __init__(
+        self,
+        on_fired: OnTimerFired | None = None,
+        *,
+        max_timers: int = MAX_TIMERS,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """`clock` (wall-clock seconds) and `sleep` are time.time and asyncio.sleep; tests give virtual ones."""
         self.on_fired = on_fired
         self.max_timers = max_timers
+        self.clock = clock
+        self._sleep = sleep
         self._timers: dict[str, Timer] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._ids = itertools.count(1)
@@ -70,7 +82,7 @@ class TimerService:
             )
         if len(self._timers) >= self.max_timers:
             raise ToolError(f"at most {self.max_timers} timers can run at once")
-        timer = Timer(str(next(self._ids)), name, float(duration_secs), time.time() + duration_secs)
+        timer = Timer(str(next(self._ids)), name, float(duration_secs), self.clock() + duration_secs)
         self._timers[timer.id] = timer
         self._tasks[timer.id] = asyncio.get_running_loop().create_task(
             self._run(timer), name=f"timer-{timer.id}"
@@ -92,6 +104,13 @@ class TimerService:
             task.cancel()
         return timer
 
+    def find(self, name_or_id: str) -> Timer | None:
+        """A running timer by its name (any case, "timer" or not) or id."""
+        return self._timers.get(name_or_id) or self._find_by_name(name_or_id)
+
+    def remaining_secs(self, timer: Timer) -> float:
+        return timer.remaining_secs(self.clock())
+
     def timers(self) -> tuple[Timer, ...]:
         """Running timers, the soonest first."""
         return tuple(sorted(self._timers.values(), key=lambda timer: timer.ends_at))
@@ -109,7 +128,7 @@ class TimerService:
         return next((t for t in self._timers.values() if t.name and _normalized(t.name) == wanted), None)
 
     async def _run(self, timer: Timer) -> None:
-        await asyncio.sleep(timer.duration_secs)
+        await self._sleep(timer.duration_secs)
         self._timers.pop(timer.id, None)
         self._tasks.pop(timer.id, None)
         logger.info("timer %s done", timer.label, extra={"timer": timer.id})

@@ -34,6 +34,12 @@ class SessionSettings(BaseModel):
     avatar: StrictBool | None = Field(
         default=None, description="Send `viseme` events (and `visemes` in answers); true or false, not 0/1."
     )
+    area: str | None = Field(
+        default=None,
+        examples=["Kitchen"],
+        description='The Home Assistant area (id or name) this session listens in: "turn off the lights" '
+        "means that area's lights.",
+    )
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"session_id"})
@@ -67,6 +73,8 @@ async def update_session(session_id: str, body: SessionSettings, state: State) -
 @router.delete("/{session_id}", status_code=204, summary="Delete a session and its history")
 async def delete_session(session_id: str, state: State) -> Response:
     await state.sessions.delete(session_id)
+    if state.assistant is not None:
+        await state.assistant.timers.drop(session_id)  # its timers stop with it
     return Response(status_code=204)
 
 

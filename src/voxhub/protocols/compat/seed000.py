@@ -45,6 +45,9 @@ class Request000(BaseModel):
     user_id: str | None = None
     persona: str | None = None
     language: str | None = None
+    area: str | None = Field(
+        default=None, description="Where it was said (a Home Assistant area), for /offline/chat."
+    )
     audio_format: Literal["wav", "pcm", "mp3", "opus", "flac"] = "wav"
 
     @property
@@ -81,14 +84,18 @@ async def humanlike_chat(body: Request000, state: State) -> dict[str, Any]:
 async def offline_chat(body: Request000, state: State) -> dict[str, Any]:
     if not body.said:
         raise InputError("send the user's words as `text` (or `message`)", details={"param": "text"})
-    offline = assistant_of(state).offline
+    assistant = assistant_of(state)
+    offline = assistant.offline
     if offline is None:
         raise ConfigError("the offline agent is not loaded")
     language = body.language or state.settings.stt_language or "en"
-    handled = await offline.handle(body.said, language)
+    session_id = await _session_for(state, body, _TEXT_ONLY)  # its timers ring on the session's sockets
+    timers = assistant.timers.of(session_id)
+    handled = await offline.handle(body.said, language, timers=timers, area=body.area)
     if handled is not None:
         result: dict[str, Any] = {
             "route": "offline",
+            "session_id": session_id,
             "response": handled.text,
             "intent": handled.intent,
             "slots": dict(handled.slots),
@@ -100,7 +107,13 @@ async def offline_chat(body: Request000, state: State) -> dict[str, Any]:
     llm = await state.engines.get("llm", "local")
     system = f"{state.settings.system_prompt}\n{SPOKEN_STYLE}"
     reply = await complete(llm, [ChatMessage("system", system), ChatMessage("user", body.said)])
-    return {"route": "offline", "response": reply.text.strip(), "intent": None, "engine": "local"}
+    return {
+        "route": "offline",
+        "session_id": session_id,
+        "response": reply.text.strip(),
+        "intent": None,
+        "engine": "local",
+    }
 
 
 @router.post("/execute/function", summary="Seed 000: run one of the server's tools by name")
