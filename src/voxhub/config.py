@@ -109,7 +109,12 @@ class Settings(
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
-        "wake_words", "cors_origins", "autofunction_allowed_modules", "llm_fallbacks", mode="before"
+        "wake_words",
+        "cors_origins",
+        "autofunction_allowed_modules",
+        "llm_fallbacks",
+        "stt_auto_languages",
+        mode="before",
     )
     @classmethod
     def _split_wake_words(cls, value: Any) -> Any:
