@@ -25,6 +25,7 @@ from voxhub.agent.tools.registry import ToolRegistry
 from voxhub.agent.tools.timers import Timer, TimerService
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.errors import VoxhubError
+from voxhub.language import is_auto
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.reply import ReplyOptions
 from voxhub.sessions.live import AgentSetup
@@ -60,7 +61,8 @@ class Assistant:
     ) -> AgentSetup:
         config = session.config
         persona = await self.personas.find(config.persona)
-        language = language or persona.language or self.settings.tts_language
+        # `auto`: each spoken turn's answer follows the language heard; typed ones are in this one.
+        language = (None if is_auto(language) else language) or persona.language or self.settings.tts_language
         user_id = config.user_id
         brain = self.brain(
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
@@ -90,7 +92,7 @@ class Assistant:
             replies=brain,
             reply=options,
             voice=config.voice or persona.voice,
-            speakable=functools.partial(speakable, language=language),
+            speakable=functools.partial(_speakable_in, language),
             greeting=persona.greeting if self.settings.greeting_enabled else None,
             attach=attach,
             language=persona.language,
@@ -161,6 +163,11 @@ class Assistant:
                 result = close()
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def _speakable_in(default: str, text: str, language: str | None) -> str:
+    """`text` for the ear in the turn's `language`, or the conversation's `default`."""
+    return speakable(text, language or default)
 
 
 @functools.cache

@@ -52,6 +52,7 @@ class ConversationEngines:
     llm: LlmEngine
     wake: WakeEngine | None = None
     replies: ReplySource | None = None  # what answers; the LLM alone if None
+    tts_other_languages: TtsEngine | None = None  # speaks answers in languages `tts` does not (`auto`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,13 @@ class Conversation:
             turns=self.turns,
             timings=self.timings,
         )
-        self.speaker = SpeakerStage(engines.tts, options.voice, turns=self.turns, timings=self.timings)
+        self.speaker = SpeakerStage(
+            engines.tts,
+            options.voice,
+            turns=self.turns,
+            timings=self.timings,
+            other_languages=engines.tts_other_languages,
+        )
         self.output = OutputStage(
             send,
             mode,
