@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 
-from voxhub.language import WHISPER_LANGUAGES, is_auto, language_code, language_name
+from voxhub.language import WHISPER_LANGUAGES, first_language, is_auto, language_code, language_name
 
 
 def test_whisper_languages_are_those_multilingual_whisper_transcribes() -> None:
@@ -26,3 +26,8 @@ def test_auto_means_the_speech_decides() -> None:
 def test_a_language_is_named_in_english() -> None:
     assert language_name("pl-PL") == "Polish"
     assert language_name("xx") == "xx"
+
+
+def test_the_first_named_language_wins_over_auto_and_none() -> None:
+    assert first_language(None, "auto", "pl", "en") == "pl"
+    assert first_language("auto", None) is None

@@ -148,6 +148,11 @@ def is_auto(language: str | None) -> bool:
     return language is not None and language.strip().lower() == AUTO
 
 
+def first_language(*languages: str | None) -> str | None:
+    """The first of `languages` that names one (not None, empty or `auto`)."""
+    return next((language for language in languages if language and not is_auto(language)), None)
+
+
 def language_name(language: str) -> str:
     """The English name of a language tag ("pl" → "Polish"); the code itself for one not listed."""
     code = language_code(language)

@@ -25,7 +25,7 @@ from voxhub.agent.tools.registry import ToolRegistry
 from voxhub.agent.tools.timers import Timer, TimerService
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.errors import VoxhubError
-from voxhub.language import is_auto
+from voxhub.language import first_language
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.reply import ReplyOptions
 from voxhub.sessions.live import AgentSetup
@@ -62,7 +62,7 @@ class Assistant:
         config = session.config
         persona = await self.personas.find(config.persona)
         # `auto`: each spoken turn's answer follows the language heard; typed ones are in this one.
-        language = (None if is_auto(language) else language) or persona.language or self.settings.tts_language
+        language = first_language(language, persona.language) or self.settings.tts_language
         user_id = config.user_id
         brain = self.brain(
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""

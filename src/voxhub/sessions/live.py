@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.errors import VoxhubError
-from voxhub.language import is_auto
+from voxhub.language import first_language, is_auto
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.frames import ErrorFrame
 from voxhub.pipeline.listener import ListeningOptions
@@ -108,9 +108,7 @@ async def open_conversation(
         language = language or setup.language  # the persona's
     heard = language or settings.stt_language
     # With `auto` the answer follows the language heard; the voice starts in the persona's or the default.
-    spoken = (
-        (setup.language or settings.tts_language) if is_auto(heard) else language or settings.tts_language
-    )
+    spoken = first_language(language, setup.language) or settings.tts_language
     if is_auto(heard):
         conversation_engines = replace(
             conversation_engines, tts_other_languages=await _any_language_tts(engines)
