@@ -275,10 +275,14 @@ class ListenerStage(Stage):
                     language=self.options.language,
                 )
                 text = partial.text.strip() if partial is not None else ""
+                if partial is not None:
+                    self._heard_language = partial.language
             else:
                 text = await self._decode(self._heard.position_ms)
             if text and self._turn_id == turn_id:
-                await self._emit_now(TranscriptFrame(text, False, turn_id, self.options.language))
+                await self._emit_now(
+                    TranscriptFrame(text, False, turn_id, self._heard_language or self.options.language)
+                )
 
     def _finish_utterance(self, end_ms: float) -> None:
         assert self._turn_id is not None
