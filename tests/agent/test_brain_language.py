@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agent.test_brain import turn
+from tests.agent.test_brain import notices, turn
 from tests.doubles.openai_server import OpenAiDouble, running_double
 from voxhub.agent.brain import Brain, BrainOptions
+from voxhub.agent.offline import OfflineAgent
 from voxhub.engines.llm.openai import OpenAiLlm
 
 
@@ -45,3 +46,16 @@ async def test_a_typed_turn_is_answered_in_the_conversation_language(
     await turn(Brain(llm, BrainOptions(language="pl")), "Jaka jest stolica Francji?")
 
     assert "always answer in Polish" in double.state.chat_requests[0]["messages"][0]["content"]
+
+
+async def test_english_heard_in_a_polish_conversation_reaches_the_english_offline_commands(
+    llm: OpenAiLlm, double: OpenAiDouble
+) -> None:
+    offline = await OfflineAgent.load(None)
+    brain = Brain(llm, BrainOptions(language="pl"), offline=offline)
+
+    events = await turn(brain, "What time is it?", language="en")
+
+    assert notices(events, "intent")[0]["intent"] == "HassGetCurrentTime"
+    assert double.state.chat_requests == []
+    await offline.aclose()
