@@ -91,7 +91,7 @@ class WhisperStt:
         if is_auto(settings.stt_language) and not any_language:
             raise ConfigError(
                 f"stt_language ({env_name('stt_language')}) is auto, but {english_only_reason}; "
-                "name the language instead (en)",
+                "or name the language (en)",
                 details={"setting": "stt_language", "value": settings.stt_language},
             )
         models = [name for name, present in (("tiny.en", english), ("base", any_language)) if present]
