@@ -114,6 +114,7 @@ class Settings(
         "cors_origins",
         "autofunction_allowed_modules",
         "llm_fallbacks",
+        "stt_auto_languages",
         mode="before",
     )
     @classmethod

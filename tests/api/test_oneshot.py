@@ -35,6 +35,18 @@ async def test_transcribe_base64_json(client: httpx.AsyncClient) -> None:
     assert word_error_rate(SENTENCE, response.json()["text"]) <= 0.2
 
 
+async def test_transcribe_with_language_auto_says_which_language_it_heard(client: httpx.AsyncClient) -> None:
+    polish = encode_audio(
+        espeak_speech("Dzień dobry, jak się masz?", voice="pl", words_per_minute=130), "wav"
+    )
+    audio = base64.b64encode(polish).decode()
+
+    response = await client.post("/api/v1/transcribe", json={"audio": audio, "language": "auto"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["language"] == "pl"
+
+
 async def test_transcribe_raw_pcm_at_its_rate(client: httpx.AsyncClient) -> None:
     speech = padded(espeak_speech(SENTENCE, sample_rate_hz=8000), before_ms=300, after_ms=300)
     audio = base64.b64encode(speech.pcm_s16le).decode()

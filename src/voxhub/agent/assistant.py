@@ -26,6 +26,7 @@ from voxhub.agent.tools.registry import ToolRegistry
 from voxhub.agent.tools.timers import Timer
 from voxhub.engines.llm.base import LlmEngine
 from voxhub.errors import VoxhubError
+from voxhub.language import first_language
 from voxhub.pipeline.conversation import Conversation
 from voxhub.pipeline.reply import ReplyOptions
 from voxhub.sessions.live import AgentSetup
@@ -62,7 +63,8 @@ class Assistant:
     ) -> AgentSetup:
         config = session.config
         persona = await self.personas.find(config.persona)
-        language = language or persona.language or self.settings.tts_language
+        # `auto`: each spoken turn's answer follows the language heard; typed ones are in this one.
+        language = first_language(language, persona.language) or self.settings.tts_language
         user_id = config.user_id
         brain = self.brain(
             llm, persona, language, notes_prompt=await self.notes.prompt(user_id) if user_id else ""
@@ -93,7 +95,7 @@ class Assistant:
             replies=brain,
             reply=options,
             voice=config.voice or persona.voice,
-            speakable=functools.partial(speakable, language=language),
+            speakable=functools.partial(_speakable_in, language),
             greeting=persona.greeting if self.settings.greeting_enabled else None,
             attach=attach,
             language=persona.language,
@@ -170,6 +172,11 @@ class Assistant:
                 result = close()
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def _speakable_in(default: str, text: str, language: str | None) -> str:
+    """`text` for the ear in the turn's `language`, or the conversation's `default`."""
+    return speakable(text, language or default)
 
 
 @functools.cache

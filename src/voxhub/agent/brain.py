@@ -21,6 +21,7 @@ from voxhub.agent.tools.base import ToolArgumentsError, ToolError, ToolResult
 from voxhub.agent.tools.timers import TimerService
 from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmEngine, ToolCall, ToolSpec
 from voxhub.errors import EngineError, VoxhubError
+from voxhub.language import AUTO, language_code, language_name
 from voxhub.pipeline.reply import (
     ReplyEvent,
     ReplyExchange,
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 NEUTRAL = "neutral"
 TONE = "The user sounds {adjective}: answer in a fitting tone."
+ANSWER_IN = "The user speaks {language}: always answer in {language}."
 # What the brain adds to the prompt that the user must never hear read back (`voxhub.agent.leaks`).
 INTERNAL_NOTES = (TONE.format(adjective="calm"), NOTES_HEADER, SUMMARY_PREFIX)
 _FIT_ATTEMPTS = 3  # an overflow the estimate missed is fitted again, into two thirds, then four ninths
@@ -79,8 +81,9 @@ class Brain:
 
     async def reply(self, request: ReplyRequest) -> AsyncIterator[ReplyEvent]:
         text = request.user_text
+        language = self._language(request)
         # Both on worker threads at once: the answer waits for the slower, not for the two in turn.
-        emotion, handled = await asyncio.gather(self._emotion(text), self._offline(text))
+        emotion, handled = await asyncio.gather(self._emotion(text), self._offline(text, language))
         if emotion is not None:
             yield ReplyNotice(
                 "emotion",
@@ -97,7 +100,7 @@ class Brain:
                 yield compacted
                 gone = {id(message) for message in compacted.replaced}
                 messages = [messages[0], compacted.summary, *(m for m in messages[1:] if id(m) not in gone)]
-        messages = self._with_context(messages, emotion)
+        messages = self._with_context(messages, emotion, language)
         if text and self.options.acknowledgements:
             self._turns += 1
             acks = self.options.acknowledgements
@@ -162,7 +165,7 @@ class Brain:
                 reason = exc.message if isinstance(exc, VoxhubError) else "the language model timed out"
                 logger.warning("LLM failed; answering offline", extra={"reason": reason})
                 handled = await self.offline.fallback_reply(
-                    request.user_text, reason, self.options.language, timers=self.timers, area=self.area
+                    request.user_text, reason, self._language(request), timers=self.timers, area=self.area
                 )
                 for event in _offline_events(handled, fallback_reason=reason):
                     yield event
@@ -265,11 +268,15 @@ class Brain:
                 results.append(ChatMessage("tool", f"error: {exc.message}", tool_call_id=call.id))
         return (ChatMessage("assistant", "", tool_calls=calls), *results), failure
 
-    async def _offline(self, text: str) -> OfflineReply | None:
+    def _language(self, request: ReplyRequest) -> str:
+        """The turn's language: the one heard (the pipeline sets it per turn), else the conversation's."""
+        return request.options.language or self.options.language
+
+    async def _offline(self, text: str, language: str) -> OfflineReply | None:
         """The offline agent's answer to a command it knows (None: the LLM answers)."""
         if not text or self.offline is None or not self.options.offline_first:
             return None
-        return await self.offline.handle(text, self.options.language, timers=self.timers, area=self.area)
+        return await self.offline.handle(text, language, timers=self.timers, area=self.area)
 
     async def _emotion(self, text: str) -> Any:
         if self.emotion is None or not text:
@@ -280,19 +287,28 @@ class Brain:
             logger.warning("emotion recognition failed", extra={"error": exc.code})
             return None
 
-    def _with_context(self, messages: list[ChatMessage], emotion: Any) -> list[ChatMessage]:
-        """The user's notes in the system prompt; how they sound as a note just before their words.
+    def _with_context(
+        self, messages: list[ChatMessage], emotion: Any, language: str = "en"
+    ) -> list[ChatMessage]:
+        """The user's notes and the language to answer in, in the system prompt; how they sound as a note just
+        before their words.
 
         The tone changes every turn, so it goes late: everything before it stays the same from turn to turn,
         and the LLM server reuses its cached prompt for all of that. It never goes after the user's words: a
         small model answers the last message it reads, and read back "The user sounds happy" as its answer.
         """
-        if self.options.notes_prompt:
+        extra = [self.options.notes_prompt] if self.options.notes_prompt else []
+        if language_code(language) not in (
+            "en",
+            AUTO,
+        ):  # a small model answers English whatever it was asked in
+            extra.append(ANSWER_IN.format(language=language_name(language)))
+        if extra:
             if messages and messages[0].role == "system":
-                merged = f"{messages[0].content}\n\n{self.options.notes_prompt}"
+                merged = "\n\n".join([messages[0].content, *extra])
                 messages = [ChatMessage("system", merged), *messages[1:]]
             else:
-                messages = [ChatMessage("system", self.options.notes_prompt), *messages]
+                messages = [ChatMessage("system", "\n\n".join(extra)), *messages]
         if emotion is not None and self.options.match_tone and emotion.label != NEUTRAL:
             tone = ChatMessage("system", TONE.format(adjective=_adjective(emotion.label)))
             last = len(messages) - 1

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from voxhub.agent.numbers import spoken_numbers_to_digits
+from voxhub.agent.numbers_words import spoken_numbers_to_digits
 
 MAX_INTEGER_DIGITS = 15  # past this an answer is said as "about 1.27 times 10 to the power of 30"
 MAX_EXPONENT = 1000

@@ -56,6 +56,7 @@ class ConversationEngines:
     wake: WakeEngine | None = None
     replies: ReplySource | None = None  # what answers; the LLM alone if None
     turn: TurnEngine | None = None  # what ends a turn at a pause; the VAD's silence window if None
+    tts_other_languages: TtsEngine | None = None  # speaks answers in languages `tts` does not (`auto`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,13 @@ class Conversation:
             turns=self.turns,
             timings=self.timings,
         )
-        self.speaker = SpeakerStage(engines.tts, options.voice, turns=self.turns, timings=self.timings)
+        self.speaker = SpeakerStage(
+            engines.tts,
+            options.voice,
+            turns=self.turns,
+            timings=self.timings,
+            other_languages=engines.tts_other_languages,
+        )
         self.output = OutputStage(
             send,
             mode,

@@ -108,6 +108,7 @@ class TentativeTranscriptFrame(DataFrame):
 
     text: str
     turn_id: str
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,6 +107,7 @@ class ListenerStage(Stage):
         self._partial: asyncio.Task[None] | None = None
         self._partial_at_ms = 0.0
         self._speculative: _Decode | None = None
+        self._heard_language: str | None = None  # the last decode's language (Whisper's guess with `auto`)
         self._finals: set[asyncio.Task[None]] = set()
         self._outbox: list[Frame] = []  # events found while hearing a chunk, pushed after it
 
@@ -291,10 +292,14 @@ class ListenerStage(Stage):
                     language=self.options.language,
                 )
                 text = partial.text.strip() if partial is not None else ""
+                if partial is not None:
+                    self._heard_language = partial.language
             else:
                 text = await self._decode(self._heard.position_ms)
             if text and self._turn_id == turn_id:
-                await self._emit_now(TranscriptFrame(text, False, turn_id, self.options.language))
+                await self._emit_now(
+                    TranscriptFrame(text, False, turn_id, self._heard_language or self.options.language)
+                )
 
     def _finish_utterance(self, end_ms: float) -> None:
         assert self._turn_id is not None
@@ -320,7 +325,7 @@ class ListenerStage(Stage):
         current = self._speculative
         if text and self._turn_id == turn_id and current is not None and current.end_ms == end_ms:
             current.tentative_sent = True
-            await self._emit_now(TentativeTranscriptFrame(text, turn_id))
+            await self._emit_now(TentativeTranscriptFrame(text, turn_id, self._heard_language))
         return text
 
     def _drop_speculation(self) -> None:
@@ -355,7 +360,9 @@ class ListenerStage(Stage):
             self._timings.stt_final(time.perf_counter() - endpoint_at)
         text = self._strip_wake_phrase(text)
         # Sent even when empty, so a client knows the utterance was heard as nothing.
-        await self._emit_now(TranscriptFrame(text, True, turn_id, self.options.language))
+        await self._emit_now(
+            TranscriptFrame(text, True, turn_id, self._heard_language or self.options.language)
+        )
 
     def _utterance_audio(self, end_ms: float) -> PcmAudio:
         """The utterance heard so far up to `end_ms`, with the decode padding on each side."""
@@ -367,6 +374,7 @@ class ListenerStage(Stage):
         if audio.sample_count < RATE_HZ // 10:
             return ""
         transcript = await self._stt.transcribe(audio, language=self.options.language)
+        self._heard_language = transcript.language  # with language `auto`, the one Whisper identified
         return transcript.text.strip()
 
     def _drop_utterance(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import replace
 
 from voxhub.engines.llm.base import ChatMessage
 from voxhub.errors import VoxhubError
@@ -123,7 +124,9 @@ class ResponderStage(Stage):
                 # Answer now, held back, so the first audio is ready when the endpoint confirms the turn.
                 await self.interrupt(push, "user_speech")
                 inputs = (ChatMessage("user", frame.text),)
-                await self._start(frame.turn_id, inputs, "spoken", push, tentative=True)
+                await self._start(
+                    frame.turn_id, inputs, "spoken", push, tentative=True, language=frame.language
+                )
         elif isinstance(frame, RetractFrame):
             await self._retract(frame.turn_id, push)
         elif isinstance(frame, TranscriptFrame) and frame.is_final:
@@ -141,7 +144,12 @@ class ResponderStage(Stage):
         turn = self.turns.open_turn(frame.turn_id)
         if turn is not None:
             turn.transcript = frame.text
-        if turn is not None and turn.tentative and turn.user_text == frame.text:
+        if (
+            turn is not None
+            and turn.tentative
+            and turn.user_text == frame.text
+            and turn.language == frame.language
+        ):
             turn.tentative = False
             await push(ConfirmTurnFrame(frame.turn_id))  # the answer is already on its way
             return
@@ -153,7 +161,8 @@ class ResponderStage(Stage):
             self._unanswered.append(ChatMessage("user", frame.text))
         else:
             await self.interrupt(push, "user_speech")
-            await self._start(frame.turn_id, (ChatMessage("user", frame.text),), "spoken", push)
+            inputs = (ChatMessage("user", frame.text),)
+            await self._start(frame.turn_id, inputs, "spoken", push, language=frame.language)
 
     async def _interrupt_frame(self, frame: InterruptFrame, push: Push) -> None:
         if not frame.turn_id:  # the client: whatever is in flight
@@ -200,9 +209,11 @@ class ResponderStage(Stage):
         source: ReplySource | None = None,
         *,
         tentative: bool = False,
+        language: str | None = None,
     ) -> None:
         previous = self._current
         turn = self.turns.think(turn_id, inputs, kind, tentative=tentative)
+        turn.language = language
         self._current = turn
         self._task = asyncio.create_task(
             self._reply(previous, turn, push, source or self.source), name=f"voxhub-{turn_id}"
@@ -214,11 +225,13 @@ class ResponderStage(Stage):
             await self.turns.wait_settled(previous.turn_id)
         self.memory.begin(turn)
         messages = (ChatMessage("system", self.options.system_prompt), *self.memory.messages)
-        splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
+        # The answer is in the language heard (with `auto`, the one Whisper identified), else the session's.
+        options = replace(self.options, language=turn.language) if turn.language else self.options
+        splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS, language=options.language)
         mode, turn_id = self.mode, turn.turn_id
         started = self.turns.now()
         try:
-            async for event in source.reply(ReplyRequest(turn_id, messages, self.options)):
+            async for event in source.reply(ReplyRequest(turn_id, messages, options)):
                 if isinstance(event, ReplyText) and event.text:
                     if not turn.generated:
                         self.timings.llm_first_token(turn, self.turns.now() - started)

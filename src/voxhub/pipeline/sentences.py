@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import re
 
+from voxhub.language import language_code
+
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by white space; a newline ends one too.
 _BOUNDARY = re.compile(r"([.!?…]+[\"'”’)\]]*)\s+|\n+")
 _CLAUSE = re.compile(r"([,;:]|\s[—–-])\s+")
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "nr"}
-)
+# Each language's abbreviations written with a full stop that does not end the sentence (lower case, without
+# their last stop). Letters with stops between them ("U.S.", "e.g.", "a.m.") are abbreviations in any language.
+_ABBREVIATIONS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "approx", "no", "nr", "fig", "mt"}
+    ),
+    "pl": frozenset(
+        {
+            *("np", "ok", "itp", "itd", "tzn", "tj", "tzw", "godz", "ul", "al", "nr", "dr", "prof", "mgr"),
+            *("inż", "tel", "wg", "ww", "jw", "zob", "por", "tys", "mln", "mld", "pkt", "św", "ks", "płk"),
+            *("gen", "im", "ang", "łac", "m.in", "pn", "pd", "wsch", "zach", "woj", "pow", "gm", "os", "ew"),
+        }
+    ),
+}
+# Of these, the ones that also end sentences ("and so on."): a boundary only when a capital letter follows.
+_MAY_END = frozenset({"etc", "itp", "itd"})
+_LETTERS_WITH_STOPS = re.compile(r"(?:\w\.)+\w")
 
 
 class SentenceSplitter:
@@ -19,10 +35,13 @@ class SentenceSplitter:
     once it has that many words, so speech can start before the first sentence is written.
     """
 
-    def __init__(self, *, min_chars: int = 2, first_clause_words: int = 0) -> None:
+    def __init__(
+        self, *, min_chars: int = 2, first_clause_words: int = 0, language: str | None = None
+    ) -> None:
         self._pending = ""
         self._min_chars = min_chars
         self._first_clause_words = first_clause_words
+        self._abbreviations = _ABBREVIATIONS.get(language_code(language or "en"), _ABBREVIATIONS["en"])
 
     def push(self, delta: str) -> list[str]:
         self._pending += delta
@@ -30,7 +49,7 @@ class SentenceSplitter:
         start = 0
         for match in _BOUNDARY.finditer(self._pending):
             candidate = self._pending[start : match.end()].strip()
-            if match.group(1) and self._is_abbreviation(self._pending[start : match.end(1)]):
+            if match.group(1) and self._is_abbreviation(self._pending[start : match.end(1)], match.end()):
                 continue
             if len(candidate) >= self._min_chars:
                 sentences.append(candidate)
@@ -55,11 +74,22 @@ class SentenceSplitter:
         self._first_clause_words = 0
         return [rest] if rest else []
 
-    @staticmethod
-    def _is_abbreviation(text: str) -> bool:
-        words = text.rstrip(".").rsplit(None, 1)
+    def _is_abbreviation(self, text: str, after: int) -> bool:
+        """Whether `text` (the pending text up to a full stop) ends in an abbreviation, not a sentence; `after`
+        is where the next word starts in the pending text."""
+        if not text.endswith("."):
+            return False
+        words = text[:-1].rsplit(None, 1)
         if not words:
             return False
-        last = words[-1].lower()
-        # "Dr." and "e.g." do not end a sentence, nor does an initial as in "J. Smith".
-        return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+        last = words[-1].lower().lstrip("(\"'„“‘")
+        if last in _MAY_END:
+            # "etc. and" goes on, "etc. The" is a new sentence; unknown until the next word comes.
+            following = self._pending[after : after + 1]
+            return not following or not following.isupper()
+        # "Dr." and "np." do not end a sentence, nor "U.S." or an initial as in "J. Smith".
+        return (
+            last in self._abbreviations
+            or (len(last) == 1 and last.isalpha())
+            or _LETTERS_WITH_STOPS.fullmatch(last) is not None
+        )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from voxhub.audio import PcmAudio
 from voxhub.engines.tts.base import TtsEngine
 from voxhub.errors import VoxhubError
+from voxhub.language import language_code
 from voxhub.pipeline.frames import (
     AudioOutEndFrame,
     AudioOutFrame,
@@ -37,7 +38,8 @@ class VoiceOptions:
     voice: str | None = None
     language: str | None = None
     speed: float | None = None
-    speakable: Callable[[str], str] | None = None  # rewrites a sentence for the ear ("21°C" → words)
+    # Rewrites a sentence for the ear ("21°C" → words), in a language (None: the session's).
+    speakable: Callable[[str, str | None], str] | None = None
     avatar: bool = False  # send `viseme` notices (mouth shapes timed to the audio) for an animated face
 
 
@@ -53,8 +55,10 @@ class SpeakerStage(Stage):
         *,
         turns: Turns | None = None,
         timings: TurnTimings | None = None,
+        other_languages: TtsEngine | None = None,
     ) -> None:
         self.tts = tts
+        self.other_languages = other_languages  # speaks an answer in a language `tts` does not
         self.options = options
         self.turns = turns if turns is not None else Turns()
         self._timings = timings or TurnTimings()
@@ -127,10 +131,12 @@ class SpeakerStage(Stage):
     async def _speak(self, turn: Turn, sentence: SentenceFrame, push: Push) -> None:
         started = self.turns.now()
         words = sentence.text.split()
-        spoken = self.options.speakable(sentence.text) if self.options.speakable else sentence.text
+        language = self._language(turn)
+        speakable = self.options.speakable
+        spoken = speakable(sentence.text, language) if speakable else sentence.text
         if not spoken.strip():
             return  # nothing to say aloud (an emoji, a bare link)
-        async for audio, visemes in self._synthesize(spoken):
+        async for audio, visemes in self._synthesize(spoken, language):
             if not turn.audio_started:
                 turn.audio_started = True
                 self._timings.tts_first_audio(turn, self.turns.now() - started)
@@ -157,19 +163,36 @@ class SpeakerStage(Stage):
                 )
             words = []  # a sentence that comes in several chunks: its words went with the first
 
-    async def _synthesize(self, text: str) -> AsyncIterator[tuple[PcmAudio, list[Viseme] | None]]:
+    def _language(self, turn: Turn) -> str | None:
+        """The turn's language (the one heard) if it is not the session's, else None (so also for a session
+        that names no language)."""
+        if turn.language is None or self.options.language is None:
+            return None
+        return None if language_code(turn.language) == language_code(self.options.language) else turn.language
+
+    def _voice_for(self, language: str | None) -> tuple[TtsEngine, str | None, str | None]:
+        """(engine, voice, language) for an answer in `language` (None: the session's voice and language).
+        Another language gets that language's voice, from the other engine if `tts` does not speak it."""
+        options = self.options
+        if language is None:
+            return self.tts, options.voice, options.language
+        spoken = {language_code(tag) for tag in self.tts.capabilities.languages}
+        if spoken and language_code(language) not in spoken and self.other_languages is not None:
+            return self.other_languages, None, language
+        return self.tts, None, language
+
+    async def _synthesize(
+        self, text: str, language: str | None = None
+    ) -> AsyncIterator[tuple[PcmAudio, list[Viseme] | None]]:
         """The speech for `text`, chunk by chunk, with its visemes when the avatar is on (else None):
         espeak-ng's own phoneme timing where the engine reports it, else the spelling spread over the audio."""
         options = self.options
-        marked = getattr(self.tts, "synthesize_marked", None) if options.avatar else None
+        tts, voice, language = self._voice_for(language)
+        marked = getattr(tts, "synthesize_marked", None) if options.avatar else None
         if marked is not None:
-            async for speech in marked(
-                text, voice=options.voice, language=options.language, speed=options.speed
-            ):
+            async for speech in marked(text, voice=voice, language=language, speed=options.speed):
                 phonemes = [(m.audio_ms, m.phoneme) for m in speech.marks if m.kind == "phoneme"]
                 yield speech.audio, marked_visemes(phonemes, speech.audio.duration_ms)
             return
-        async for audio in self.tts.synthesize(
-            text, voice=options.voice, language=options.language, speed=options.speed
-        ):
+        async for audio in tts.synthesize(text, voice=voice, language=language, speed=options.speed):
             yield audio, text_visemes(text, audio.duration_ms) if options.avatar else None

@@ -89,6 +89,7 @@ class Turn:
     state: TurnState = TurnState.LISTENING
     inputs: tuple[ChatMessage, ...] = ()  # what opened the turn: the user's words, or tool outputs
     transcript: str | None = None  # spoken turns: the final transcript
+    language: str | None = None  # spoken turns: the language heard, which the answer is in
     tentative: bool = False  # answered before the endpoint: its output is held until confirmed
     stopping: bool = False  # an interrupt is on its way: every stage drops what it holds of the turn
     in_memory: bool = False  # its inputs are in the LLM's messages (the answer began)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from voxhub.engines.llm.base import ChatMessage, LlmEngine
+from voxhub.engines.tts.base import TtsEngine
+from voxhub.errors import VoxhubError
+from voxhub.language import first_language, is_auto
 from voxhub.pipeline.conversation import Conversation, ConversationEngines, ConversationOptions
 from voxhub.pipeline.frames import ErrorFrame
 from voxhub.pipeline.listener import ListeningOptions
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from voxhub.config import Settings
     from voxhub.engines.pool import EnginePool
 
+_log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 200  # at most this many messages after the summary are loaded; all stay in the store
 
 
@@ -36,7 +41,7 @@ class AgentSetup:
     replies: ReplySource
     reply: ReplyOptions
     voice: str | None
-    speakable: Callable[[str], str] | None  # rewrites sentences for the ear before TTS
+    speakable: Callable[[str, str | None], str] | None  # rewrites sentences for the ear, in a language
     greeting: str | None  # said at the start of a session with no history yet
     # Called with the conversation once it runs; returns what to do when it closes.
     attach: Callable[[Conversation], Callable[[], Awaitable[None]]] | None = None
@@ -102,6 +107,13 @@ async def open_conversation(
         setup = await agent.setup(session, conversation_engines.llm, reply, language)
         conversation_engines = replace(conversation_engines, replies=setup.replies)
         language = language or setup.language  # the persona's
+    heard = language or settings.stt_language
+    # With `auto` the answer follows the language heard; the voice starts in the persona's or the default.
+    spoken = first_language(language, setup.language) or settings.tts_language
+    if is_auto(heard):
+        conversation_engines = replace(
+            conversation_engines, tts_other_languages=await _any_language_tts(engines)
+        )
     listening = ListeningOptions(
         activation=profile.activation,
         wake_words=profile.wake_words or tuple(settings.wake_words),
@@ -112,7 +124,7 @@ async def open_conversation(
         stop_secs=_first(profile.vad_stop_secs, settings.vad_stop_secs),
         min_speech_secs=_first(profile.min_speech_secs, settings.vad_min_speech_secs),
         max_utterance_secs=settings.vad_max_utterance_secs,
-        language=language or settings.stt_language,
+        language=heard,
         partials=config.partial_transcripts,
     )
     options = ConversationOptions(
@@ -120,7 +132,7 @@ async def open_conversation(
         listening=listening,
         voice=VoiceOptions(
             voice=setup.voice,
-            language=language or settings.tts_language,
+            language=spoken,
             avatar=config.avatar,
             speakable=setup.speakable,
         ),
@@ -193,6 +205,15 @@ async def _usable_wake_words(profile: Profile, engines: EnginePool) -> tuple[Pro
         + ("listening for " + ", ".join(usable) if usable else "listening on voice activity instead")
     )
     return fallback, ErrorFrame("invalid_profile", message, {"unknown": unknown, "known": list(known)})
+
+
+async def _any_language_tts(engines: EnginePool) -> TtsEngine | None:
+    """espeak-ng, which speaks every language Whisper hears, for answers the session's TTS cannot speak."""
+    try:
+        return await engines.get("tts", "espeak")
+    except VoxhubError as exc:
+        _log.warning("answers in other languages keep the session's voice: %s", exc.message)
+        return None
 
 
 def _stored(message: ChatMessage, turn_id: str, now: float) -> HistoryMessage:

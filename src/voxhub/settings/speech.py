@@ -82,7 +82,17 @@ class SttFields(BaseModel):
         description="Whisper model: `auto` (tiny.en for English, base otherwise), `tiny.en`, `base`, "
         "or a CTranslate2 model directory.",
     )
-    stt_language: str = Field("en", description="Default language of speech (ISO 639-1).")
+    stt_language: str = Field(
+        "en",
+        description="Default language of speech (ISO 639-1), or `auto`: Whisper identifies it on the "
+        "multilingual model (`voxhub[pl]`), and the answer follows the language heard. With an English-only "
+        "model `auto` is refused at start-up.",
+    )
+    stt_auto_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="With language `auto`: the languages it may be (e.g. `en,pl`), the likeliest of these "
+        "wins; empty: any language Whisper knows.",
+    )
     stt_threads: int = Field(2, ge=1, le=64, description="CPU threads for Whisper.")
     stt_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size; 1 is greedy and fastest.")
     stt_workers: int = Field(

@@ -10,6 +10,7 @@ from voxhub.audio import PcmAudio, encode_wav, resample
 from voxhub.engines.openai_service import api_key_of, make_client, require_base_url, service_errors
 from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
 from voxhub.errors import AudioError
+from voxhub.language import is_auto
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -52,6 +53,8 @@ class OpenAiStt:
         """Transcribe one utterance; raises AudioError on empty audio, EngineError when the service fails."""
         if audio.sample_count == 0:
             raise AudioError("audio to transcribe is empty")
+        if is_auto(language):
+            language = None  # the service identifies it, and says which in verbose JSON
         wav = encode_wav(resample(audio, _UPLOAD_RATE_HZ))
         options: dict[str, Any] = {"model": self._model, "file": ("speech.wav", wav, "audio/wav")}
         if language:

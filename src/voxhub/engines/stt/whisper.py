@@ -19,7 +19,7 @@ from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegme
 from voxhub.engines.stt.scheduler import stt_workers
 from voxhub.engines.stt.window import FRAMES_PER_SEC, Decoded, decode_windowed, fits_window, guarded
 from voxhub.errors import AudioError, ConfigError, InputError, ModelError
-from voxhub.language import language_code
+from voxhub.language import AUTO, is_auto, language_code
 from voxhub.models import store
 from voxhub.models.catalog import BUNDLED, JOINED
 
@@ -88,6 +88,12 @@ class WhisperStt:
         self._find_multilingual = find_multilingual
         self._english_only_reason = english_only_reason
         any_language = multilingual is not None or find_multilingual is not None
+        if is_auto(settings.stt_language) and not any_language:
+            raise ConfigError(
+                f"stt_language ({env_name('stt_language')}) is auto, but {english_only_reason}; "
+                "or name the language (en)",
+                details={"setting": "stt_language", "value": settings.stt_language},
+            )
         models = [name for name, present in (("tiny.en", english), ("base", any_language)) if present]
         self.capabilities = SttCapabilities(
             model="Whisper " + " + ".join(models),
@@ -180,6 +186,8 @@ class WhisperStt:
 
     def _decode(self, audio: PcmAudio, language: str, prompt: str | None) -> tuple[list[Any], str]:
         samples = resample(audio, SAMPLE_RATE_HZ).to_float32()
+        if language == AUTO:
+            language = self._identify(samples)
         model = self._model_for(language)
         if language not in model.supported_languages:
             raise InputError(
@@ -219,6 +227,17 @@ class WhisperStt:
             condition_on_previous_text=False,  # keeps one misheard window from derailing the next
         )
         return list(segments), str(info.language)
+
+    def _identify(self, samples: Any) -> str:
+        """The language of `samples` by Whisper's language identification on the multilingual model; an
+        English-only engine hears English (`auto` as a setting is refused at start-up there instead)."""
+        if self._multilingual is None and self._find_multilingual is None:
+            return "en"
+        language, _probability, ranked = self._model_for(AUTO).detect_language(audio=samples)
+        candidates = [language_code(code) for code in self._settings.stt_auto_languages]
+        if candidates:
+            language = next((code for code, _ in ranked if code in candidates), candidates[0])
+        return str(language)
 
     def _model_for(self, language: str) -> WhisperModel:
         """Runs on a worker thread; the lock makes the lazy load of the multilingual model happen once."""

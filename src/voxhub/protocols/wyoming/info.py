@@ -18,6 +18,7 @@ from wyoming.info import (
 )
 
 from voxhub import __version__
+from voxhub.language import WHISPER_LANGUAGES, is_auto, language_code
 
 if TYPE_CHECKING:
     from voxhub.api.state import ServerState
@@ -33,9 +34,10 @@ async def describe(state: ServerState) -> Info:
     tts = await state.engines.get("tts")
     wake = await state.engines.get("wake")
     llm = await state.engines.get("llm")
-    # An empty list means "any language Whisper knows"; clients need names, so give the configured one.
-    stt_languages = list(stt.capabilities.languages) or [settings.stt_language]
+    # An empty list means "any language Whisper knows": Home Assistant picks an engine by the names listed.
+    stt_languages = list(stt.capabilities.languages) or list(WHISPER_LANGUAGES)
     tts_languages = list(tts.capabilities.languages) or [settings.tts_language]
+    heard = _spoken_default(settings.stt_language)
     return Info(
         asr=[
             AsrProgram(
@@ -65,7 +67,7 @@ async def describe(state: ServerState) -> Info:
                     TtsVoice(
                         name=voice,
                         description=voice,
-                        languages=tts_languages,
+                        languages=voice_languages(voice, tts_languages),
                         attribution=_ATTRIBUTION,
                         installed=True,
                         version=__version__,
@@ -87,7 +89,7 @@ async def describe(state: ServerState) -> Info:
                         name=word,
                         description=word.replace("_", " ").title(),
                         phrase=word.replace("_", " ").title(),
-                        languages=[settings.stt_language],
+                        languages=[heard],
                         attribution=_ATTRIBUTION,
                         installed=True,
                         version=__version__,
@@ -107,7 +109,8 @@ async def describe(state: ServerState) -> Info:
                     HandleModel(
                         name=llm.capabilities.model,
                         description=llm.capabilities.model,
-                        languages=[settings.stt_language],
+                        # It answers in the language it hears: every one its STT knows.
+                        languages=stt_languages,
                         attribution=_ATTRIBUTION,
                         installed=True,
                         version=__version__,
@@ -119,3 +122,18 @@ async def describe(state: ServerState) -> Info:
             )
         ],
     )
+
+
+def voice_languages(voice: str, languages: list[str]) -> list[str]:
+    """The languages one voice speaks: an engine of one language speaks it in every voice; espeak-ng's voices
+    are named by their language tags ("pl", "en-us"), so each speaks its own; otherwise all of them."""
+    if len(languages) <= 1:
+        return languages
+    if voice in languages:
+        return [voice]
+    return languages
+
+
+def _spoken_default(language: str) -> str:
+    """The configured language of speech; `auto` (any) lists as English, the wake words' language."""
+    return "en" if is_auto(language) else language_code(language)
