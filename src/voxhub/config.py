@@ -31,6 +31,7 @@ from voxhub.settings.assistant import (
 )
 from voxhub.settings.common import ENV_PREFIX, WYOMING_PORT, default_data_dir, env_name
 from voxhub.settings.limits import AutoFunctionFields, LimitFields
+from voxhub.settings.remote import RemoteEngineFields
 from voxhub.settings.server import DatabaseFields, GeneralFields, ServerFields, WyomingFields
 from voxhub.settings.speech import SttFields, TtsFields, VadFields, WakeFields
 from voxhub.settings.webhooks import WebhookFields
@@ -60,6 +61,7 @@ class Settings(
     HomeAssistantFields,
     OpenAIFields,
     LlmFields,
+    RemoteEngineFields,
     TtsFields,
     SttFields,
     WakeFields,

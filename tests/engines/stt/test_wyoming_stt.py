@@ -1,0 +1,79 @@
+"""The `wyoming` STT engine against a scripted Wyoming double (and voxhub's own server in another process)."""
+
+from __future__ import annotations
+
+import pytest
+from wyoming.asr import Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
+from wyoming.audio import AudioChunk
+from wyoming.error import Error
+from wyoming.event import Event
+
+from tests.doubles.wyoming_server import WyomingDouble, free_port, wyoming_double
+from voxhub.audio import PcmAudio
+from voxhub.engines.stt.wyoming import WyomingStt
+from voxhub.engines.wyoming_remote import RemoteAddress, RemoteClient
+from voxhub.errors import EngineError
+
+SPEECH = PcmAudio(bytes(range(256)) * 100, 16000)  # 0.8 s of "audio": the double only counts it
+
+
+def engine_for(port: int, timeout_secs: float = 10.0) -> WyomingStt:
+    return WyomingStt(RemoteClient(RemoteAddress("127.0.0.1", port, "STT"), timeout_secs))
+
+
+def answers_at_stop(*answers: Event) -> object:
+    def script(event: Event, double: WyomingDouble) -> list[Event] | None:
+        return list(answers) if event.type == "audio-stop" else []
+
+    return script
+
+
+async def test_an_utterance_is_sent_as_audio_chunks_and_the_servers_transcript_comes_back() -> None:
+    async with wyoming_double(answers_at_stop(Transcript(text=" turn on the light ").event())) as double:
+        transcript = await engine_for(double.port).transcribe(SPEECH, language="en")
+
+    assert transcript.text == "turn on the light"
+    assert transcript.is_final
+    assert double.types()[:2] == ["transcribe", "audio-start"]
+    assert double.types()[-1] == "audio-stop"
+    sent = b"".join(AudioChunk.from_event(e).audio for e in double.received if e.type == "audio-chunk")
+    assert sent == SPEECH.pcm_s16le
+    assert double.received[0].data.get("language") == "en"
+
+
+async def test_streamed_transcript_chunks_come_out_as_growing_partials_then_the_final() -> None:
+    script = answers_at_stop(
+        TranscriptStart(language="en").event(),
+        TranscriptChunk(text="turn on").event(),
+        TranscriptChunk(text=" the light").event(),
+        Transcript(text="Turn on the light.").event(),
+        TranscriptStop().event(),
+    )
+    async with wyoming_double(script) as double:
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            yield SPEECH
+
+        heard = [(t.text, t.is_final) async for t in engine_for(double.port).stream(chunks())]
+
+    assert heard == [("turn on", False), ("turn on the light", False), ("Turn on the light.", True)]
+    assert double.received[0].data.get("context") == {"streaming": True}
+
+
+async def test_a_server_that_is_down_is_an_engine_error_naming_it() -> None:
+    port = free_port()  # nothing listens there
+
+    with pytest.raises(EngineError, match=rf"remote STT engine at tcp://127.0.0.1:{port}: cannot connect"):
+        await engine_for(port).transcribe(SPEECH)
+
+
+async def test_a_server_answering_error_is_an_engine_error_with_its_text() -> None:
+    async with wyoming_double(answers_at_stop(Error(text="model not loaded", code="busy").event())) as double:
+        with pytest.raises(EngineError, match="busy: model not loaded"):
+            await engine_for(double.port).transcribe(SPEECH)
+
+
+async def test_a_server_that_goes_quiet_is_an_engine_error_after_the_timeout() -> None:
+    async with wyoming_double(lambda event, double: []) as double:
+        with pytest.raises(EngineError, match=r"no answer within 0\.2 s"):
+            await engine_for(double.port, timeout_secs=0.2).transcribe(SPEECH)
