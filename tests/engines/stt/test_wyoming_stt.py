@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 from wyoming.asr import Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
 from wyoming.audio import AudioChunk
@@ -9,6 +16,7 @@ from wyoming.error import Error
 from wyoming.event import Event
 
 from tests.doubles.wyoming_server import WyomingDouble, free_port, wyoming_double
+from tests.speech import espeak_speech
 from voxhub.audio import PcmAudio
 from voxhub.engines.stt.wyoming import WyomingStt
 from voxhub.engines.wyoming_remote import RemoteAddress, RemoteClient
@@ -77,3 +85,69 @@ async def test_a_server_that_goes_quiet_is_an_engine_error_after_the_timeout() -
     async with wyoming_double(lambda event, double: []) as double:
         with pytest.raises(EngineError, match=r"no answer within 0\.2 s"):
             await engine_for(double.port, timeout_secs=0.2).transcribe(SPEECH)
+
+
+@pytest.fixture(scope="module")
+async def engines_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> AsyncIterator[int]:
+    """`voxhub serve --role engines` in another process on a free port; yields the port once it answers."""
+    port = free_port()
+    tmp_path = tmp_path_factory.mktemp("engines")
+    env = {
+        **os.environ,
+        "VOXHUB_DATA_DIR": str(tmp_path / "data"),
+        "VOXHUB_MODELS_DIR": str(models_dir),
+        "VOXHUB_WYOMING_PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voxhub", "serve", "--role", "engines", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(180):  # until it logs that its engines are loaded and it listens
+            while b"voxhub engines ready" not in (line := await process.stderr.readline()):
+                assert line, "the engines server exited before it was ready"
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+
+
+@pytest.mark.slow
+async def test_voxhub_serving_its_engines_in_another_process_transcribes_speech(engines_server: int) -> None:
+    engine = engine_for(engines_server, timeout_secs=60)
+    await engine.warm_up()
+
+    transcript = await engine.transcribe(espeak_speech("Turn on the kitchen light."), language="en")
+
+    assert "kitchen light" in transcript.text.lower()
+    assert "voxhub" in engine.capabilities.model
+
+
+@pytest.mark.slow
+async def test_voxhub_serving_its_engines_streams_partials_before_the_final(engines_server: int) -> None:
+    speech = espeak_speech("Set a timer for ten minutes and then remind me to call my sister about dinner.")
+    step = speech.sample_rate_hz // 10 * 2  # 100 ms a chunk, sent as a microphone would
+
+    async def microphone() -> AsyncIterator[PcmAudio]:
+        for offset in range(0, len(speech.pcm_s16le), step):
+            yield PcmAudio(speech.pcm_s16le[offset : offset + step], speech.sample_rate_hz)
+            await asyncio.sleep(0.1)
+
+    heard = [t async for t in engine_for(engines_server, timeout_secs=60).stream(microphone(), language="en")]
+
+    assert [t.is_final for t in heard] == [False] * (len(heard) - 1) + [True]
+    assert len(heard) >= 2  # partials came while the audio was still arriving
+    assert "sister" in heard[-1].text.lower()
+
+
+@pytest.mark.slow
+async def test_a_conversation_is_refused_by_an_engines_only_server_with_an_error(engines_server: int) -> None:
+    client = RemoteClient(RemoteAddress("127.0.0.1", engines_server, "STT"), 30)
+    info = await client.describe()
+    async with client.connected() as connection:
+        await connection.write(Transcript(text="What time is it?").event())
+        with pytest.raises(EngineError, match="not_served: this voxhub serves speech engines only"):
+            await connection.read()
+
+    assert [bool(info.asr), bool(info.tts), bool(info.wake), bool(info.handle)] == [True, True, True, False]
