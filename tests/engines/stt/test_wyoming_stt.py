@@ -15,9 +15,14 @@ from wyoming.audio import AudioChunk
 from wyoming.error import Error
 from wyoming.event import Event
 
+from tests.api.live import live_server
+from tests.api.sockets import connect
 from tests.doubles.wyoming_server import WyomingDouble, free_port, wyoming_double
 from tests.speech import espeak_speech
 from voxhub.audio import PcmAudio
+from voxhub.config import Settings
+from voxhub.engines.loader import Engines
+from voxhub.engines.pool import EnginePool
 from voxhub.engines.stt.wyoming import WyomingStt
 from voxhub.engines.wyoming_remote import RemoteAddress, RemoteClient
 from voxhub.errors import EngineError
@@ -151,3 +156,28 @@ async def test_a_conversation_is_refused_by_an_engines_only_server_with_an_error
             await connection.read()
 
     assert [bool(info.asr), bool(info.tts), bool(info.wake), bool(info.handle)] == [True, True, True, False]
+
+
+@pytest.mark.slow
+async def test_a_session_whose_remote_stt_is_down_gets_an_error_event_and_goes_on(
+    settings: Settings, engine_pool: EnginePool
+) -> None:
+    port = free_port()  # the remote STT box is down
+    settings = settings.model_copy(
+        update={"stt_engine": "wyoming", "stt_wyoming_host": f"tcp://127.0.0.1:{port}"}
+    )
+    shared = Engines(**{stage: await engine_pool.get(stage) for stage in ("vad", "tts", "wake", "llm")})
+    async with (
+        live_server(settings, EnginePool(settings, shared)) as url,
+        connect(url, "voice_output=false") as client,
+    ):
+        await client.speak(espeak_speech("Turn on the kitchen light.").pcm_s16le + bytes(32000))  # 1 s pause
+        error = await client.until("error")
+        await client.send("text_message", text="Hello?")
+        await client.until("response")  # the session is still there, and answers typed text
+
+    assert error["data"]["code"] == "engine_error"
+    assert (
+        error["data"]["error"]
+        == f"the remote STT engine at tcp://127.0.0.1:{port}: cannot connect (connection refused)"
+    )
