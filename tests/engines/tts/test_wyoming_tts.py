@@ -9,6 +9,7 @@ from wyoming.event import Event
 from wyoming.info import Attribution, Info, TtsProgram, TtsVoice
 
 from tests.doubles.wyoming_server import WyomingDouble, free_port, wyoming_double
+from voxhub.engines.stt.whisper import WhisperStt
 from voxhub.engines.tts.base import synthesize_all
 from voxhub.engines.tts.wyoming import WyomingTts
 from voxhub.engines.wyoming_remote import RemoteAddress, RemoteClient
@@ -99,3 +100,16 @@ async def test_blank_text_is_refused_before_anything_is_sent() -> None:
             await synthesize_all(engine_for(double.port), "   ")
 
     assert double.received == []
+
+
+@pytest.mark.slow
+async def test_voxhub_serving_its_engines_speaks_text_that_its_whisper_understands(
+    engines_server: int, whisper_stt: WhisperStt
+) -> None:
+    engine = engine_for(engines_server)
+    await engine.warm_up()
+
+    audio = await synthesize_all(engine, "The kitchen light is on.")
+
+    assert audio.duration_ms > 500
+    assert "kitchen light" in (await whisper_stt.transcribe(audio, language="en")).text.lower()

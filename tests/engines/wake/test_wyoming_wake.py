@@ -11,6 +11,7 @@ from wyoming.event import Event
 from wyoming.wake import Detection
 
 from tests.doubles.wyoming_server import WyomingDouble, free_port, wyoming_double
+from tests.speech import piper_speech as speak_like_piper
 from voxhub.engines.wake.base import WakeDetection, WakeStream
 from voxhub.engines.wake.wyoming import WyomingWake
 from voxhub.engines.wyoming_remote import RemoteAddress, RemoteClient
@@ -64,3 +65,22 @@ async def test_a_server_that_is_down_is_one_engine_error_then_quiet_until_the_re
     with pytest.raises(EngineError, match=r"remote wake engine at tcp://127\.0\.0\.1:[0-9]+: cannot connect"):
         await until_detected(stream)
     assert [stream.process(FRAME) for _ in range(3)] == [None, None, None]  # no error per frame
+
+
+@pytest.mark.slow
+async def test_voxhub_serving_its_engines_hears_its_wake_word_said(engines_server: int) -> None:
+    speech = speak_like_piper("Hey Jarvis.").pcm_s16le + bytes(32000)  # then 1 s of quiet
+    engine = engine_for(engines_server)
+    await engine.warm_up()
+    stream = engine.create_stream(["hey_jarvis"])
+    frames = iter([speech[i : i + len(FRAME)] for i in range(0, len(speech), len(FRAME))])
+
+    async with asyncio.timeout(30):
+        for frame in itertools.chain(frames, itertools.repeat(FRAME)):  # quiet after the words
+            if (detection := stream.process(frame)) is not None:
+                break
+            await asyncio.sleep(0.02)  # as a microphone sends them
+    stream.reset()
+
+    assert detection.wake_word == "hey_jarvis"
+    assert "hey_jarvis" in engine.capabilities.wake_words
