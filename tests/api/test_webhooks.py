@@ -209,3 +209,18 @@ async def test_a_conversation_over_the_socket_sends_its_response_to_the_webhook(
 
     [event] = receiver.events()
     assert (event["session_id"], event["data"]["text"]) == (answer["session_id"], answer["data"]["text"])
+
+
+@pytest.mark.slow
+async def test_a_new_app_on_the_same_store_delivers_what_the_stopped_one_could_not(start: Start) -> None:
+    receiver = Receiver(free_port())  # down while the first instance runs
+    hooks = [{"url": receiver.url, "events": ["response"], "secret": SECRET}]
+    async with start(webhooks=hooks) as url, connect(url, TEXT_ONLY) as client:
+        await client.send("text_message", text="Say hello.")
+        answer = await client.until("response")
+
+    async with receiver.up(), start(webhooks=hooks):  # the same data_dir: the same SQLite store
+        await receiver.wait_for(lambda: len(receiver.requests) >= 1)
+
+    [event] = receiver.events()
+    assert (event["session_id"], event["data"]["text"]) == (answer["session_id"], answer["data"]["text"])

@@ -290,7 +290,10 @@ class NativeConnection(ClientConnection):
                 await self.state.webhooks.emit(body)
 
     async def _send_error(self, code: str, message: str, details: dict[str, Any]) -> None:
-        await self._send_json(error_event(self.session.id if self.session else "", code, message, details))
+        body = error_event(self.session.id if self.session else "", code, message, details)
+        await self._send_json(body)
+        if self.state.webhooks is not None:  # webhooks (api/webhooks.py)
+            await self.state.webhooks.emit(body)
 
     async def _send_json(self, body: dict[str, Any]) -> None:
         await self.send_json(body)
