@@ -94,7 +94,7 @@ async def sender(path: Path, receiver: Receiver) -> AsyncIterator[Webhooks]:
     """An instance's webhooks over the SQLite store at `path` (opened for it, closed after)."""
     store = await SqliteStore.open(path)
     target = WebhookSetting(url=receiver.url, secret=SecretStr(SECRET))
-    webhooks = Webhooks(Outbox(store), [target], FAST)
+    webhooks = Webhooks(Outbox(store), [target], FAST, poll_secs=0.05)
     await webhooks.start()
     try:
         yield webhooks
@@ -144,6 +144,24 @@ async def test_a_restarted_sender_replays_the_events_it_had_not_delivered(tmp_pa
         await receiver.wait_for(lambda: len(receiver.events()) >= len(TEXTS))
 
     assert [event["data"]["text"] for event in receiver.events()] == TEXTS
+
+
+async def test_two_instances_on_one_store_deliver_each_event_once_between_them(tmp_path: Path) -> None:
+    receiver = Receiver(free_port())
+    async with (
+        receiver.up(),
+        sender(tmp_path / "voxhub.db", receiver) as first,
+        sender(tmp_path / "voxhub.db", receiver) as second,
+    ):
+        for n, text in enumerate(TEXTS):
+            await (first if n % 2 else second).emit(transcript(text.split()[0], text))
+        await receiver.wait_for(lambda: len(receiver.events()) >= len(TEXTS))
+
+    assert first.attempts + second.attempts == len(TEXTS)  # one of them sent each, the other none
+    assert len(receiver.requests) == len(TEXTS)
+    for session in SESSIONS:
+        heard = [e["data"]["text"] for e in receiver.events() if e["session_id"] == session]
+        assert heard == [f"{session} {n}" for n in range(5)]
 
 
 async def test_a_delivered_event_is_not_sent_again_after_a_restart(tmp_path: Path) -> None:

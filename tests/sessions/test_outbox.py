@@ -40,3 +40,26 @@ async def test_a_delivered_row_leaves_only_its_own_receivers_queue(database_url:
     assert await outbox.targets() == [OTHER]
     assert await outbox.prune(delivered_before=102.0) == 1
     await store.close()
+
+
+async def test_one_instance_at_a_time_holds_a_receivers_lease_until_it_expires_or_is_released(
+    database_url: str,
+) -> None:
+    store = await open_store(database_url)
+    outbox = Outbox(store)
+
+    taken = [
+        await outbox.lease(HOOK, "a", now=100.0, ttl_secs=30.0),
+        await outbox.lease(HOOK, "b", now=110.0, ttl_secs=30.0),  # a holds it
+        await outbox.lease(HOOK, "a", now=120.0, ttl_secs=30.0),  # renewed, to 150
+        await outbox.lease(HOOK, "b", now=140.0, ttl_secs=30.0),
+        await outbox.lease(HOOK, "b", now=151.0, ttl_secs=30.0),  # a stopped renewing: taken over
+        await outbox.lease(HOOK, "a", now=152.0, ttl_secs=30.0),
+        await outbox.lease(OTHER, "a", now=152.0, ttl_secs=30.0),  # each receiver its own lease
+    ]
+    await outbox.release(HOOK, "b")
+    after_release = await outbox.lease(HOOK, "a", now=153.0, ttl_secs=30.0)
+    await store.close()
+
+    assert taken == [True, False, True, False, True, False, True]
+    assert after_release

@@ -5,11 +5,13 @@ receiver sends its rows oldest first, each until a 2xx answers, waiting longer a
 from `webhook_retry_base_secs` up to `webhook_retry_max_secs`, each delay drawn between half and all of
 it). A receiver that is down holds its own queue only. Rows left when an instance stops are sent by the
 next one on the same store: a receiver may so see an event twice, and deduplicates by `X-Voxhub-Event-Id`.
+Instances sharing a store deliver to a receiver one at a time, whoever holds its lease (`Outbox.lease`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,7 +21,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +31,7 @@ from voxhub.sessions.store.base import Store
 from voxhub.settings.webhooks import WebhookSetting
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SIGNATURE_HEADER = "X-Voxhub-Signature"
 TIMESTAMP_HEADER = "X-Voxhub-Timestamp"
@@ -37,6 +40,10 @@ EVENT_TYPE_HEADER = "X-Voxhub-Event"
 # Streaming detail a receiver cannot use: partial transcripts (`transcript` with is_final false) and these.
 NOT_SENT = frozenset({"response_delta", "audio_start", "audio_end", "viseme", "tts_chunk", "audio_played"})
 _PRUNE_AFTER_SECS = 24 * 3600.0
+# One instance delivers to a receiver at a time: it renews its lease before each try; an instance that died
+# is taken over LEASE_SECS later. The others look for rows they did not write every POLL_SECS.
+LEASE_SECS = 30.0
+POLL_SECS = 2.0
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -77,8 +84,13 @@ class Webhooks:
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        lease_secs: float = LEASE_SECS,
+        poll_secs: float = POLL_SECS,
     ) -> None:
         self._outbox = outbox
+        self._holder = uuid.uuid4().hex  # this instance, in `webhook_leases`
+        self._lease_secs = lease_secs
+        self._poll_secs = poll_secs
         self._targets = {target.url: target for target in targets}
         self._schedule = schedule
         self._client = client or httpx.AsyncClient(timeout=timeout_secs)
@@ -116,6 +128,9 @@ class Webhooks:
         self._workers.clear()
         if self._inflight:  # attempts under way finish (within the client's timeout) and are recorded
             await asyncio.wait(set(self._inflight))
+        for url in self._targets:  # the next instance need not wait for the leases to expire
+            with contextlib.suppress(Exception):
+                await self._outbox.release(url, self._holder)
         if self._owns_client:
             await self._client.aclose()
 
@@ -149,21 +164,29 @@ class Webhooks:
         while True:
             wake.clear()
             try:
-                rows = await self._outbox.pending(url)
+                rows = await self._outbox.pending(url) if await self._holds(url) else None
                 store_failures = 0
             except Exception as exc:
                 store_failures += 1
                 logger.warning("webhook outbox unreadable: %s", exc)
                 await self._sleep(self._schedule.delay(store_failures))
                 continue
-            if not rows:
-                await wake.wait()
+            if not rows:  # nothing to send, or another instance sends it: until an emit, or the next look
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_secs):
+                        await wake.wait()
                 continue
             for row in rows:
-                await self._deliver(self._targets[url], row)
+                if not await self._deliver(self._targets[url], row):
+                    break
 
-    async def _deliver(self, target: WebhookSetting, row: OutboxRow) -> None:
-        """Send `row` until a 2xx answers (or the worker is cancelled), then mark it delivered."""
+    async def _holds(self, url: str) -> bool:
+        """Whether this instance delivers to `url` (its lease taken or renewed)."""
+        return await self._outbox.lease(url, self._holder, self._clock(), self._lease_secs)
+
+    async def _deliver(self, target: WebhookSetting, row: OutboxRow) -> bool:
+        """Send `row` until a 2xx answers, then mark it delivered; False if the lease went to another
+        instance first (it sends the row)."""
         content = json.dumps(row.body, separators=(",", ":"), ensure_ascii=False).encode()
         failures = 0
         while True:
@@ -173,7 +196,7 @@ class Webhooks:
             attempt.add_done_callback(self._inflight.discard)
             error = await asyncio.shield(attempt)
             if error is None:
-                return
+                return True
             failures += 1
             if failures == 1 or failures % 10 == 0:
                 logger.warning(
@@ -185,6 +208,8 @@ class Webhooks:
                 )
             await self._store_retrying(lambda: self._outbox.failed(row.seq))
             await self._sleep(self._schedule.delay(failures))
+            if not await self._store_retrying(lambda: self._holds(target.url)):
+                return False
 
     async def _attempt(self, target: WebhookSetting, row: OutboxRow, content: bytes) -> str | None:
         """One POST of `row`, marked delivered on a 2xx; the error, or None when it was delivered."""
@@ -211,12 +236,11 @@ class Webhooks:
         await self._counted(error is not None)
         return error
 
-    async def _store_retrying(self, write: Callable[[], Awaitable[Any]]) -> None:
+    async def _store_retrying(self, write: Callable[[], Awaitable[T]]) -> T:
         failures = 0
         while True:
             try:
-                await write()
-                return
+                return await write()
             except Exception as exc:
                 failures += 1
                 logger.warning("webhook outbox not updated: %s", exc)

@@ -3,6 +3,7 @@
 A table of the session store (`webhook_outbox`, schema version 4) on either backend: rows are read back in
 the order they were written (`seq`), so a receiver hears one session's events in the order they happened,
 and rows still undelivered when an instance stops are sent by the next one to start on the same store.
+Instances sharing a store deliver to one receiver one at a time: whoever holds its lease (`webhook_leases`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,22 @@ class Outbox:
             f"DELETE FROM webhook_outbox WHERE delivered_at IS NOT NULL AND delivered_at < {m}",
             (delivered_before,),
         )
+
+    async def lease(self, target: str, holder: str, now: float, ttl_secs: float) -> bool:
+        """Whether `holder` now delivers to `target`: it held the lease, or the lease had expired (an
+        instance that stopped or died); held for `ttl_secs` more. One deliverer per receiver keeps order."""
+        m = self._mark
+        taken = await self._write(
+            f"INSERT INTO webhook_leases (target, holder, expires_at) VALUES ({m}, {m}, {m})"
+            " ON CONFLICT (target) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+            f" WHERE webhook_leases.holder = excluded.holder OR webhook_leases.expires_at < {m}",
+            (target, holder, now + ttl_secs, now),
+        )
+        return taken == 1
+
+    async def release(self, target: str, holder: str) -> None:
+        m = self._mark
+        await self._write(f"DELETE FROM webhook_leases WHERE target = {m} AND holder = {m}", (target, holder))
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         store = self._store
