@@ -190,6 +190,8 @@ class Webhooks:
         content = json.dumps(row.body, separators=(",", ":"), ensure_ascii=False).encode()
         failures = 0
         while True:
+            if not await self._store_retrying(lambda: self._holds(target.url)):  # renewed before each try
+                return False
             # Shielded: a worker stopped mid-attempt lets it finish, so a 2xx is marked before the store closes.
             attempt = asyncio.create_task(self._attempt(target, row, content))
             self._inflight.add(attempt)
@@ -208,8 +210,6 @@ class Webhooks:
                 )
             await self._store_retrying(lambda: self._outbox.failed(row.seq))
             await self._sleep(self._schedule.delay(failures))
-            if not await self._store_retrying(lambda: self._holds(target.url)):
-                return False
 
     async def _attempt(self, target: WebhookSetting, row: OutboxRow, content: bytes) -> str | None:
         """One POST of `row`, marked delivered on a 2xx; the error, or None when it was delivered."""
