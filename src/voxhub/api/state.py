@@ -14,6 +14,7 @@ from voxhub.agent.autofunction.service import AutoFunctionService
 from voxhub.api.health import HealthChecker
 from voxhub.api.limits import ConnectionTracker
 from voxhub.api.metrics import Metrics
+from voxhub.api.webhooks import Webhooks
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
 from voxhub.sessions.manager import SessionManager
@@ -31,6 +32,7 @@ class ServerState:
     started_at: float  # unix seconds
     assistant: Assistant | None = None  # personas, tools, emotion, offline agent (None: the bare LLM)
     health: HealthChecker = field(default_factory=HealthChecker)
+    webhooks: Webhooks | None = None  # receivers of events (api/webhooks.py), when `webhooks` names any
 
     @property
     def autofunctions(self) -> AutoFunctionService | None:

@@ -287,9 +287,14 @@ class NativeConnection(ClientConnection):
         body = frame_event(frame, self.session.id)
         if body is not None:
             await self._send_json(body)
+            if self.state.webhooks is not None:  # webhooks (api/webhooks.py)
+                await self.state.webhooks.emit(body)
 
     async def _send_error(self, code: str, message: str, details: dict[str, Any]) -> None:
-        await self._send_json(error_event(self.session.id if self.session else "", code, message, details))
+        body = error_event(self.session.id if self.session else "", code, message, details)
+        await self._send_json(body)
+        if self.state.webhooks is not None:  # webhooks (api/webhooks.py)
+            await self.state.webhooks.emit(body)
 
     async def _send_json(self, body: dict[str, Any]) -> None:
         await self.send_json(body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -9,8 +11,14 @@ from typing import Annotated
 import typer
 
 from voxhub.commands.common import ConfigOption, read_settings, reported_errors
+from voxhub.config import Settings
 from voxhub.deploy.certs import check_tls
 from voxhub.engines.registry import check_settings
+
+
+class Role(enum.StrEnum):
+    all = "all"
+    engines = "engines"
 
 
 def serve(
@@ -22,10 +30,20 @@ def serve(
     ssl_keyfile: Annotated[
         Path | None, typer.Option(help="PEM private key of the certificate (default: ssl_keyfile setting).")
     ] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="`all`: the whole server; `engines`: only speech to text, text to speech and wake words over"
+            " Wyoming (`wyoming_port`), for other instances' `wyoming` engines (no LLM, no HTTP)."
+        ),
+    ] = Role.all,
     config: ConfigOption = None,
 ) -> None:
     """Run the HTTP and WebSocket server with the configured engines, until Ctrl-C or SIGTERM."""
     settings = read_settings(config, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    if role is Role.engines:
+        _serve_engines(settings)
+        return
     # Imported here, not at the top: the other commands start faster without the server stack.
     import uvicorn
 
@@ -62,6 +80,26 @@ def serve(
         raise typer.Exit(2) from exc  # a known start-up error: its log line said why, in one sentence
     if not server.started:
         raise typer.Exit(2 if startup_error(application) is not None else 1)  # the log says why
+
+
+def _serve_engines(settings: Settings) -> None:
+    """`--role engines`: the Wyoming engines only, until Ctrl-C or SIGTERM."""
+    from voxhub.api.logging import configure_logging
+    from voxhub.protocols.wyoming.engines_role import serve_engines
+
+    with reported_errors():
+        check_settings(settings)
+    configure_logging(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, stop.set)
+        await serve_engines(settings, stop)
+
+    with reported_errors():
+        asyncio.run(run())
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

@@ -24,16 +24,19 @@ ENGINES: dict[Stage, dict[str, str]] = {
         "micro": "voxhub.engines.wake.micro:MicroWake",
         "openwakeword": "voxhub.engines.wake.openwakeword:OpenWake",
         "combined": "voxhub.engines.wake.combined:CombinedWake",
+        "wyoming": "voxhub.engines.wake.wyoming:WyomingWake",  # another box's Wyoming server
     },
     "stt": {
         "whisper": "voxhub.engines.stt.whisper:WhisperStt",
         "openai": "voxhub.engines.stt.openai:OpenAiStt",
+        "wyoming": "voxhub.engines.stt.wyoming:WyomingStt",
     },
     "tts": {
         "hibari": "voxhub.engines.tts.hibari:HibariTts",
         "piper": "voxhub.engines.tts.piper:PiperTts",
         "espeak": "voxhub.engines.tts.espeak:EspeakTts",
         "openai": "voxhub.engines.tts.openai:OpenAiTts",
+        "wyoming": "voxhub.engines.tts.wyoming:WyomingTts",
     },
     "llm": {
         # The best model a server on this machine offers, else `local`: resolved at load time by

@@ -55,8 +55,8 @@ class WakeFields(BaseModel):
 
     wake_engine: str = Field(
         "micro",
-        description="Wake-word engine: `micro` (microWakeWord), `openwakeword`, or `combined` (both; see "
-        "docs/pipeline.md for its rule).",
+        description="Wake-word engine: `micro` (microWakeWord), `openwakeword`, `combined` (both; see "
+        "docs/pipeline.md for its rule), or `wyoming` (a remote server).",
     )
     wake_words: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["okay_nabu", "hey_jarvis"],
@@ -76,7 +76,9 @@ class WakeFields(BaseModel):
 class SttFields(BaseModel):
     """Speech to text."""
 
-    stt_engine: str = Field("whisper", description="STT engine: `whisper` or `openai`.")
+    stt_engine: str = Field(
+        "whisper", description="STT engine: `whisper`, `openai`, or `wyoming` (a remote server)."
+    )
     stt_model: str = Field(
         "auto",
         description="Whisper model: `auto` (tiny.en for English, base otherwise), `tiny.en`, `base`, "
@@ -115,7 +117,10 @@ class SttFields(BaseModel):
 class TtsFields(BaseModel):
     """Text to speech."""
 
-    tts_engine: str = Field("hibari", description="TTS engine: `hibari`, `piper`, `espeak` or `openai`.")
+    tts_engine: str = Field(
+        "hibari",
+        description="TTS engine: `hibari`, `piper`, `espeak`, `openai`, or `wyoming` (a remote server).",
+    )
     tts_voice: str | None = Field(None, description="Voice name; empty uses the engine's default voice.")
     tts_language: str = Field("en", description="Default language of synthesized speech.")
     tts_speed: float = Field(1.0, gt=0.25, le=4.0, description="Speaking rate, 1.0 is normal.")

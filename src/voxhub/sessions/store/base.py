@@ -41,6 +41,12 @@ TABLES: tuple[Table, ...] = (
     Table("user_notes", ("id", "user_id", "content", "created_at"), ("id",), identity="id"),
     Table("profiles", ("name", "data"), ("name",)),
     Table("documents", ("kind", "key", "data", "updated_at"), ("kind", "key")),
+    Table(
+        "webhook_outbox",
+        ("seq", "event_id", "target", "session_id", "body", "created_at", "attempts", "delivered_at"),
+        ("seq",),
+        identity="seq",
+    ),
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}
 
