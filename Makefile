@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-EXTRAS ?= test,pl,postgres
+EXTRAS ?= test,pl,postgres,redis
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: reliability serve test install models system-deps home-assistant lint typecheck unit docs clean

@@ -31,7 +31,13 @@ from voxhub.settings.assistant import (
 )
 from voxhub.settings.common import ENV_PREFIX, WYOMING_PORT, default_data_dir, env_name
 from voxhub.settings.limits import AutoFunctionFields, LimitFields
-from voxhub.settings.server import DatabaseFields, GeneralFields, ServerFields, WyomingFields
+from voxhub.settings.server import (
+    ClusterFields,
+    DatabaseFields,
+    GeneralFields,
+    ServerFields,
+    WyomingFields,
+)
 from voxhub.settings.speech import SttFields, TtsFields, VadFields, WakeFields
 
 __all__ = [
@@ -62,6 +68,7 @@ class Settings(
     SttFields,
     WakeFields,
     VadFields,
+    ClusterFields,
     DatabaseFields,
     WyomingFields,
     ServerFields,

@@ -291,6 +291,7 @@ class NativeConnection(ClientConnection):
         await self._send_json(error_event(self.session.id if self.session else "", code, message, details))
 
     async def _send_json(self, body: dict[str, Any]) -> None:
+        self.state.events.publish(body)  # for WS /api/v1/events, on this instance or any other
         await self.send_json(body)
 
 
