@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.cluster.conftest import FakeClock
+from voxhub.api.clients import CLIENT_ADDRESS
 from voxhub.api.cluster.link import RedisLink
 from voxhub.api.cluster.registry import SessionRegistry
 from voxhub.api.cluster.slots import ClusterRates, ClusterSlots
+from voxhub.api.errors import TooManyRequests
+from voxhub.api.limits import ConnectionTracker
 
 pytestmark = pytest.mark.cluster
 LEASE = 10.0
@@ -112,3 +115,22 @@ async def test_a_session_entry_lapses_with_its_lease(link: RedisLink) -> None:
     await a.claim("s1", lambda: None)
     ttl_ms = await link.client.pttl(link.key("session", "s1"))
     assert 0 < ttl_ms <= 1000
+
+
+async def test_a_turn_over_the_shared_budget_is_refused_with_its_wait(
+    link: RedisLink, clock: FakeClock
+) -> None:
+    rates = ClusterRates(link, per_minute=60, burst=1, clock=clock)
+    tracker = ConnectionTracker(4)
+    tracker.shared_rates = rates.retry_after_secs
+    token = CLIENT_ADDRESS.set("10.0.0.9")
+    try:
+        async with tracker.turn_slot():
+            assert tracker.active == 1
+        with pytest.raises(TooManyRequests) as refused:
+            async with tracker.turn_slot():
+                pass
+    finally:
+        CLIENT_ADDRESS.reset(token)
+    assert refused.value.details["retry_after_secs"] == pytest.approx(1.0)
+    assert tracker.active == 0

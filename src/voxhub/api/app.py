@@ -84,6 +84,7 @@ def create_app(
             cluster = Cluster(settings) if settings.redis_url else None
             if cluster is not None:
                 await cluster.start()
+                tracker.shared_rates = cluster.retry_after_secs
             app.state.voxhub = ServerState(
                 settings,
                 pool,

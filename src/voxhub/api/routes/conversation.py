@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio, decode_base64_audio, encode_audio
 from voxhub.audio.base64_payload import encode_base64_audio
@@ -219,7 +218,7 @@ async def _run_turn(
     sessions = state.sessions
     sessions.mark_connected(session.id, True)  # a turn in progress keeps its session from expiring
     try:
-        with state.connections.slot(TURN):
+        async with state.connections.turn_slot():
             return await _turn(state, session, feed, audio_format, collector, input_rate_hz)
     finally:
         sessions.mark_connected(session.id, False)
