@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.cluster.conftest import REDIS_URL
 from tests.cluster.processes import Nginx, Voxhub, fresh_postgres, start_all, wait_until
+from tests.speech import espeak_speech, padded
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(240)]
 CAP = 10
@@ -205,3 +206,38 @@ async def test_a_killed_instance_frees_its_slots_within_the_lease_and_its_sessio
 def test_the_cluster_logs_no_redis_warning_while_redis_is_up(cluster: Cluster) -> None:
     for instance in cluster.instances:
         assert "redis unreachable" not in instance.log()
+
+
+async def test_spoken_turns_on_one_instance_reach_events_and_the_seed_broadcast_on_another(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster.instances[0], cluster.instances[1]
+    session = f"spoken-{uuid.uuid4().hex[:6]}"
+    speech = padded(espeak_speech("what time is it"), before_ms=300, after_ms=1200).pcm_s16le
+    events_url = f"{a.ws}/api/v1/events?session_id={session}&type=transcript,response"
+    async with (
+        websockets.connect(events_url) as events,
+        websockets.connect(f"{a.ws}/api/v1/ws?broadcast=true&session_id={session}") as broadcast,
+    ):
+        await events.recv()  # subscribed
+        assert json.loads(await broadcast.recv())["event"] == "system_status"  # subscribed too
+        async with websockets.connect(socket_url(b.ws, session)) as client:
+            await receive_type(client, "session_started")
+            for start in range(0, len(speech), 3200):
+                await client.send(speech[start : start + 3200])
+            await client.send(json.dumps({"type": "audio_end"}))
+            await receive_type(client, "response")
+        seen: list[dict[str, Any]] = []
+        while not any(event["type"] == "response" for event in seen):
+            seen.append(json.loads(await asyncio.wait_for(events.recv(), 20)))
+        relayed = json.loads(await asyncio.wait_for(broadcast.recv(), 20))
+        while not relayed.get("is_final"):
+            relayed = json.loads(await asyncio.wait_for(broadcast.recv(), 20))
+    finals = [e for e in seen if e["type"] == "transcript" and e["data"]["is_final"]]
+    assert len(finals) == 1
+    assert "time" in finals[0]["data"]["text"].lower()
+    assert seen.index(finals[0]) < [e["type"] for e in seen].index("response")
+    assert {e["instance"] for e in seen} == {b.name}
+    assert relayed["event"] == "transcription"
+    assert relayed["session_id"] == session
+    assert relayed["text"] == finals[0]["data"]["text"]

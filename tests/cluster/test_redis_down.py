@@ -85,3 +85,11 @@ def test_when_redis_returns_the_instance_rejoins(setup: Setup) -> None:
         setup.redis.start()
     wait_until(lambda: setup.redis_state() == "up", "the instance to see Redis again", 10)
     assert "redis is reachable again" in setup.voxhub.log()
+
+
+def test_the_instance_stops_promptly_when_asked(setup: Setup) -> None:
+    process = setup.voxhub.process
+    assert process is not None
+    process.terminate()
+    assert process.wait(10) == 0
+    assert "voxhub stopped" in setup.voxhub.log()

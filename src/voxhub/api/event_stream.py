@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable, Collection
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -32,18 +34,29 @@ async def events_socket(websocket: WebSocket) -> None:
     query = websocket.query_params
     types = [name.strip() for name in query.get("type", "").split(",") if name.strip()]
     session_id = query.get("session_id") or None
+    await relay_events(websocket, state, session_id, types)
+
+
+async def relay_events(
+    websocket: WebSocket,
+    state: ServerState,
+    session_id: str | None,
+    types: Collection[str],
+    shape: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    hello: dict[str, Any] | None = None,
+) -> None:
+    """Send the bus's events to an accepted `websocket` until it goes: `hello` first, once subscribed (by
+    default `{"type": "subscribed", ...}`), then each event, through `shape` if given (None: skipped)."""
     async with state.events.subscribe(session_id, types) as subscription:
-        await websocket.send_text(
-            json.dumps(
-                {
-                    "type": "subscribed",
-                    "session_id": session_id,
-                    "types": types,
-                    "instance": state.events.instance,
-                    "shared": state.events.shared,
-                }
-            )
-        )
+        if hello is None:
+            hello = {
+                "type": "subscribed",
+                "session_id": session_id,
+                "types": list(types),
+                "instance": state.events.instance,
+                "shared": state.events.shared,
+            }
+        await websocket.send_text(json.dumps(hello))
         watch = asyncio.create_task(_until_disconnect(websocket))
         try:
             while not watch.done():
@@ -52,11 +65,14 @@ async def events_socket(websocket: WebSocket) -> None:
                 if not getting.done():
                     getting.cancel()
                     break
-                body = getting.result()
-                if subscription.dropped:
+                body: dict[str, Any] | None = getting.result()
+                if body is not None and subscription.dropped:
                     body = {**body, "dropped": subscription.dropped}
                     subscription.dropped = 0
-                await websocket.send_text(json.dumps(body, ensure_ascii=False))
+                if body is not None and shape is not None:
+                    body = shape(body)
+                if body is not None:
+                    await websocket.send_text(json.dumps(body, ensure_ascii=False))
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

@@ -11,7 +11,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from voxhub.api.cluster.bus import EventBus
-from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink
+from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink, stop_tasks
 from voxhub.api.cluster.registry import Moved, SessionRegistry
 from voxhub.api.cluster.slots import Admission, ClusterRates, ClusterSlots
 
@@ -58,11 +58,7 @@ class Cluster:
         ]
 
     async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         await self.bus.aclose()
         with contextlib.suppress(*REDIS_ERRORS):
             for session_id in self.registry.sessions():

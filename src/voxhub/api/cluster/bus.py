@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink
+from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink, stop_tasks, stopping
 
 _QUEUE = 1000  # events a subscriber may fall behind before the oldest are dropped
 _UNPUBLISHED = 10_000  # events waiting for Redis before new ones are only delivered locally
@@ -105,11 +105,7 @@ class EventBus:
         ]
 
     async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks = []
 
     async def _publish_loop(self) -> None:
@@ -133,14 +129,14 @@ class EventBus:
     async def _read_loop(self) -> None:
         assert self.link is not None
         key = self.link.key("events")
-        while True:
+        while not stopping():
             if not self.link.up:
                 await asyncio.sleep(0.5)
                 continue
             try:
                 if self._last is None:
                     self._last = await self._stream_end()
-                entries: Any = await self.link.client.xread({key: self._last}, count=500, block=1000)
+                entries: Any = await self.link.client.xread({key: self._last}, count=500, block=500)
             except REDIS_ERRORS as exc:
                 self.link.lost(exc)
                 self._last = None  # after an outage, from the end: what was missed went out locally

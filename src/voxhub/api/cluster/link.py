@@ -3,8 +3,10 @@ one line when it comes back; while it is down every part answers from this insta
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from voxhub.errors import VoxhubError
@@ -89,3 +91,18 @@ def _client(url: str) -> Redis:
             "redis_url is set but the redis package is missing: pip install 'voxhub[redis]'"
         ) from None
     return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=3.0, retry_on_timeout=False)
+
+
+def stopping() -> bool:
+    """Whether the running task was asked to stop. The Redis client can swallow a cancellation that lands
+    in a blocking read (XREAD BLOCK, a pub/sub wait), so the cluster's loops ask at each turn."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[None]], grace_secs: float = 3.0) -> None:
+    """Cancel `tasks` and give them `grace_secs` to end (a blocking read ends within its timeout)."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=grace_secs)

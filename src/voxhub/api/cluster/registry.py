@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink
+from voxhub.api.cluster.link import REDIS_ERRORS, RedisLink, stopping
 
 _log = logging.getLogger("voxhub.cluster")
 
@@ -116,12 +116,12 @@ class SessionRegistry:
 
     async def listen(self) -> None:
         """Hear of sessions taken from this instance, until cancelled; errors mark Redis down and retry."""
-        while True:
+        while not stopping():
             pubsub = self.link.client.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                while not stopping():
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
                     if message is not None and message.get("type") == "message":
                         data = message["data"]
                         self.moved_away(data.decode() if isinstance(data, bytes) else str(data))
