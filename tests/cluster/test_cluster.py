@@ -131,6 +131,25 @@ async def test_events_of_a_session_on_one_instance_are_seen_on_another_in_order(
     assert len(set(turns)) == 3
 
 
+async def test_nginx_sends_every_connection_of_a_session_to_the_same_instance(cluster: Cluster) -> None:
+    registry = Redis.from_url(REDIS_URL)
+    holders: dict[str, set[bytes]] = {}
+    try:
+        for _ in range(2):
+            for n in range(12):
+                session = f"sticky-{n}"
+                socket, reason = await open_session(socket_url(cluster.nginx.ws, session))
+                assert socket is not None, reason
+                holder = registry.get(f"{cluster.prefix}session:{session}")
+                assert holder is not None
+                holders.setdefault(session, set()).add(holder)
+                await socket.close()
+    finally:
+        registry.close()
+    assert all(len(seen) == 1 for seen in holders.values()), holders
+    assert len(set().union(*holders.values())) > 1  # and the sessions are spread over the instances
+
+
 async def test_a_session_opened_again_elsewhere_moves_there(cluster: Cluster) -> None:
     a, b = cluster.instances[0], cluster.instances[2]
     session = f"move-{uuid.uuid4().hex[:6]}"

@@ -85,6 +85,7 @@ class ClientConnection(ABC):
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._loop.time()
         self._moving: asyncio.Task[None] | None = None
+        self._claimed: str | None = None  # the session registered in the cluster for this connection
 
     # -- what an adapter provides ------------------------------------------------------------------------
 
@@ -121,22 +122,35 @@ class ClientConnection(ABC):
         try:
             await self.open()
         except VoxhubError as exc:
+            await self._release_session()
             await self.send_json(self.error_body(exc, None))
             await self.close(CLOSE_POLICY_VIOLATION, exc.message)
             return
-        sessions, cluster = self.state.sessions, self.state.cluster
+        sessions = self.state.sessions
         if self.session_id is not None:
             sessions.mark_connected(self.session_id, True)
-            if cluster is not None:
-                await cluster.claim(self.session_id, self._moved)
+            await self.claim_session()
         try:
             await self._until_closed()
         finally:
             if self.session_id is not None:
                 sessions.mark_connected(self.session_id, False)
-                if cluster is not None:
-                    await cluster.release_session(self.session_id, self._moved)
+            await self._release_session()
             await self.close_pipeline()
+
+    async def claim_session(self) -> None:
+        """Register `session_id` as live here (with `redis_url`): an earlier connection to it, here or on
+        another instance, is closed (4409). Adapters call it as soon as the session is bound, before the
+        pipeline is built; `run` calls it otherwise."""
+        cluster = self.state.cluster
+        if cluster is not None and self.session_id is not None and self._claimed is None:
+            self._claimed = self.session_id
+            await cluster.claim(self.session_id, self._moved)
+
+    async def _release_session(self) -> None:
+        claimed, self._claimed = self._claimed, None
+        if claimed is not None and self.state.cluster is not None:
+            await self.state.cluster.release_session(claimed, self._moved)
 
     def _moved(self) -> None:
         """The session was opened on another connection (perhaps on another instance): this one ends."""

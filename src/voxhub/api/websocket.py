@@ -105,6 +105,7 @@ class NativeConnection(ClientConnection):
     async def open(self) -> None:
         self.session = await self._bind_session(self._requested_session, self._must_exist)
         self.session_id = self.session.id
+        await self.claim_session()
         with log_context(session_id=self.session.id):
             await self._open()
 
