@@ -165,7 +165,13 @@ async def test_a_session_opened_again_elsewhere_moves_there(cluster: Cluster) ->
     assert closed.value.rcvd.code == 4409
     await second.send(json.dumps({"type": "text_message", "data": {"text": TURN}}))
     assert (await receive_type(second, "response"))["data"]["text"]
+    await second.send(json.dumps({"type": "config_update", "data": {"persona": "storyteller"}}))
+    await receive_type(second, "config_updated")
     await second.close()
+    back = await websockets.connect(socket_url(a.ws, session))
+    started = await receive_type(back, "session_started")
+    await back.close()
+    assert started["data"]["config"]["persona"] == "storyteller"  # not the copy a had cached
 
 
 async def test_wyoming_goes_through_nginx(cluster: Cluster) -> None:

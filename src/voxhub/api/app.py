@@ -85,6 +85,7 @@ def create_app(
             if cluster is not None:
                 await cluster.start()
                 tracker.shared_rates = cluster.retry_after_secs
+                cluster.registry.on_lost = manager.forget  # its config is re-read when it comes back
             app.state.voxhub = ServerState(
                 settings,
                 pool,

@@ -59,6 +59,7 @@ class SessionRegistry:
         self._renew = link.client.register_script(_RENEW)
         self._release = link.client.register_script(_RELEASE)
         self._local: dict[str, list[Moved]] = {}  # session id → its connections here, oldest first
+        self.on_lost: Callable[[str], None] | None = None  # told of a session another instance took
 
     def _key(self, session_id: str) -> str:
         return self.link.key("session", session_id)
@@ -100,9 +101,11 @@ class SessionRegistry:
                 await self._release(keys=[self._key(session_id)], args=[self.instance])
 
     def moved_away(self, session_id: str) -> None:
-        """Another instance took `session_id`: close its connections here."""
+        """Another instance took `session_id`: close its connections here (and `on_lost`)."""
         for holder in self._local.pop(session_id, []):
             holder()
+        if self.on_lost is not None:
+            self.on_lost(session_id)
 
     async def renew(self) -> None:
         """Extend the leases of the sessions held here; a session taken meanwhile is moved away."""
