@@ -189,7 +189,8 @@ async def test_a_killed_instance_frees_its_slots_within_the_lease_and_its_sessio
     registry = Redis.from_url(REDIS_URL)
     sockets = []
     for n in range(6):
-        socket, reason = await open_session(socket_url(cluster.nginx.ws, f"crash-{n}", persona="coach"))
+        url = socket_url(cluster.nginx.ws, f"crash-{n}", persona="coach", profile="push-to-talk")
+        socket, reason = await open_session(url)
         assert socket is not None, reason
         sockets.append(socket)
     session = "crash-0"
@@ -208,7 +209,7 @@ async def test_a_killed_instance_frees_its_slots_within_the_lease_and_its_sessio
     )
     assert asyncio.get_running_loop().time() - killed_at <= LEASE_SECS + 1.5
 
-    again, reason = await open_session(socket_url(cluster.nginx.ws, session, persona="coach"))
+    again, reason = await open_session(socket_url(cluster.nginx.ws, session))  # persona, profile: stored
     assert again is not None, reason
     await again.send(json.dumps({"type": "text_message", "data": {"text": TURN}}))
     assert (await receive_type(again, "response"))["data"]["text"]
@@ -223,6 +224,7 @@ async def test_a_killed_instance_frees_its_slots_within_the_lease_and_its_sessio
     assert said[:2] == [("user", TURN), ("assistant", first_answer)]
     assert [role for role, _ in said] == ["user", "assistant", "user", "assistant"]
     assert config["config"]["persona"] == "coach"
+    assert config["config"]["profile"] == "push-to-talk"
     for socket in [again, *sockets]:
         await socket.close()
     registry.close()
