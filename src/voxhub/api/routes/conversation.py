@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
+from voxhub.api.events import frame_event
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio, decode_base64_audio, encode_audio
 from voxhub.audio.base64_payload import encode_base64_audio
@@ -233,12 +234,19 @@ async def _turn(
     input_rate_hz: int,
 ) -> TurnResult:
     gone = state.sessions.gone(session.id)
+
+    async def send(frame: Frame) -> None:
+        body = frame_event(frame, session.id)
+        if body is not None:
+            state.events.publish(body)  # for WS /api/v1/events, as a socket's turn would be
+        await collector.send(frame)
+
     conversation = await open_conversation(
         session,
         state.sessions,
         state.engines,
         state.settings,
-        send=collector.send,
+        send=send,
         metrics=state.metrics,
         input_rate_hz=input_rate_hz,
         paced=False,
