@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -245,6 +246,8 @@ async def main(clients: int, turns: int) -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM (e.g. `timeout`) ends the run through its `finally`, so no instance is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--turns", type=int, default=25)
