@@ -17,7 +17,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN /opt/voxhub/bin/pip install --upgrade pip \
-    && /opt/voxhub/bin/pip install ".[postgres]"
+    && /opt/voxhub/bin/pip install ".[postgres,redis]"
 # Models at build time, into the image (not the data volume): nothing is downloaded when it runs.
 ENV VOXHUB_MODELS_DIR=/opt/voxhub-models
 RUN /opt/voxhub/bin/voxhub models install

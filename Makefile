@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-EXTRAS ?= test,pl,postgres
+EXTRAS ?= test,pl,postgres,redis
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: reliability serve test install models system-deps home-assistant lint typecheck unit docs clean
@@ -27,10 +27,11 @@ models: install
 
 # Debian packages: espeak-ng (the espeak engine and test speech), sox, ffmpeg (Home Assistant's TTS audio),
 # chromium (the web client's browser tests drive it with Playwright, which never downloads a browser),
-# systemd (systemd-analyze checks `voxhub service`'s unit) and docker-compose (checks compose.yaml).
+# systemd (systemd-analyze checks `voxhub service`'s unit), docker-compose (checks compose.yaml) and nginx
+# with its stream module (the cluster tests run deploy/nginx/nginx.conf in front of three instances).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null || ! command -v docker-compose >/dev/null || ! command -v systemd-analyze >/dev/null; then \
-		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox ffmpeg chromium docker-compose systemd; \
+	@if ! command -v nginx >/dev/null || ! test -e /usr/lib/nginx/modules/ngx_stream_module.so || ! command -v espeak-ng >/dev/null || ! ldconfig -p | grep -q libespeak-ng.so.1 || ! command -v sox >/dev/null || ! command -v ffmpeg >/dev/null || ! command -v chromium >/dev/null || ! command -v docker-compose >/dev/null || ! command -v systemd-analyze >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng libespeak-ng1 sox ffmpeg chromium docker-compose systemd nginx libnginx-mod-stream; \
 	fi
 
 # A real Home Assistant core for the integration tests (docs/wyoming.md), in its own venv: its pins clash

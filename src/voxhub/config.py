@@ -32,7 +32,13 @@ from voxhub.settings.assistant import (
 from voxhub.settings.common import ENV_PREFIX, WYOMING_PORT, default_data_dir, env_name
 from voxhub.settings.limits import AutoFunctionFields, LimitFields
 from voxhub.settings.remote import RemoteEngineFields
-from voxhub.settings.server import DatabaseFields, GeneralFields, ServerFields, WyomingFields
+from voxhub.settings.server import (
+    ClusterFields,
+    DatabaseFields,
+    GeneralFields,
+    ServerFields,
+    WyomingFields,
+)
 from voxhub.settings.speech import SttFields, TtsFields, VadFields, WakeFields
 from voxhub.settings.webhooks import WebhookFields
 
@@ -66,6 +72,7 @@ class Settings(
     SttFields,
     WakeFields,
     VadFields,
+    ClusterFields,
     DatabaseFields,
     WyomingFields,
     ServerFields,

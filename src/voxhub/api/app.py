@@ -12,9 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from voxhub import __version__
 from voxhub.agent.assistant import Assistant
-from voxhub.api import websocket
+from voxhub.api import event_stream, websocket
 from voxhub.api.auth import require_auth
 from voxhub.api.clients import ClientWatch
+from voxhub.api.cluster import Cluster, EventBus, instance_name
 from voxhub.api.errors import CatchUnexpected, install_error_handlers
 from voxhub.api.limits import BodySizeLimit, ClientRates, ConnectionTracker
 from voxhub.api.logging import AccessLog
@@ -81,8 +82,21 @@ def create_app(
             tracker = ConnectionTracker(settings.max_connections, client_rates=rates)
             metrics = Metrics(settings, tracker, lambda: manager.active_count)
             assistant = await Assistant.load(settings, store, lambda: pool.get("llm"))
+            cluster = Cluster(settings) if settings.redis_url else None
+            if cluster is not None:
+                await cluster.start()
+                tracker.shared_rates = cluster.retry_after_secs
+                cluster.registry.on_lost = manager.forget  # its config is re-read when it comes back
             app.state.voxhub = ServerState(
-                settings, pool, manager, tracker, metrics, started_at=time.time(), assistant=assistant
+                settings,
+                pool,
+                manager,
+                tracker,
+                metrics,
+                started_at=time.time(),
+                assistant=assistant,
+                cluster=cluster,
+                events=cluster.bus if cluster is not None else EventBus(instance_name(settings)),
             )
             webhooks = Webhooks.from_settings(settings, store)
             if webhooks is not None:  # webhooks: started here, stopped before the store closes
@@ -96,6 +110,7 @@ def create_app(
                     "engines": pool.loaded(),
                     "database": store.location,
                     "max_connections": settings.max_connections,
+                    "cluster": cluster.instance if cluster is not None else None,
                 },
             )
             try:
@@ -104,6 +119,8 @@ def create_app(
                 for stop in reversed(stops):
                     await stop()
                 await manager.stop_cleanup()
+                if cluster is not None:
+                    await cluster.aclose()
                 await assistant.aclose()
                 if webhooks is not None:
                     await webhooks.aclose()
@@ -146,9 +163,9 @@ def create_app(
     for module in (system, sessions, profiles, oneshot, personas, notes, autofunctions):
         app.include_router(module.router, dependencies=authorized)
     app.include_router(conversation.router, dependencies=authorized)
-    app.include_router(
-        websocket.router
-    )  # the socket checks the token itself (a browser sends it in the query)
+    # the sockets check the token themselves (a browser sends it in the query)
+    app.include_router(websocket.router)
+    app.include_router(event_stream.router)
     for router, protected in routers:
         app.include_router(router, dependencies=authorized if protected else None)
     return app

@@ -40,6 +40,7 @@ CLOSE_GOING_AWAY = 1001  # idle too long
 CLOSE_POLICY_VIOLATION = 1008  # no or wrong token; a session that cannot be opened
 CLOSE_TRY_AGAIN_LATER = 1013  # at capacity
 CLOSE_SESSION_GONE = 4404  # the session was deleted or expired while connected
+CLOSE_SESSION_MOVED = 4409  # the session was opened on another connection (with `redis_url`, any instance)
 
 
 class InvalidMessage(InputError):
@@ -63,6 +64,11 @@ class InternalError(VoxhubError):
     code = "internal_error"
 
 
+class SessionMoved(VoxhubError):
+    code = "session_moved"
+    status_code = 409
+
+
 class ClientConnection(ABC):
     """One client's socket; see the module's docstring for what the base does."""
 
@@ -78,6 +84,8 @@ class ClientConnection(ABC):
         self._audio_limited = False  # one error per run of dropped audio, not one per chunk
         self._loop = asyncio.get_running_loop()
         self._opened_at = self._loop.time()
+        self._moving: asyncio.Task[None] | None = None
+        self._claimed: str | None = None  # the session registered in the cluster for this connection
 
     # -- what an adapter provides ------------------------------------------------------------------------
 
@@ -114,18 +122,48 @@ class ClientConnection(ABC):
         try:
             await self.open()
         except VoxhubError as exc:
+            await self._release_session()
             await self.send_json(self.error_body(exc, None))
             await self.close(CLOSE_POLICY_VIOLATION, exc.message)
             return
         sessions = self.state.sessions
         if self.session_id is not None:
             sessions.mark_connected(self.session_id, True)
+            await self.claim_session()
         try:
             await self._until_closed()
         finally:
             if self.session_id is not None:
                 sessions.mark_connected(self.session_id, False)
+            await self._release_session()
             await self.close_pipeline()
+
+    async def claim_session(self) -> None:
+        """Register `session_id` as live here (with `redis_url`): an earlier connection to it, here or on
+        another instance, is closed (4409). Adapters call it as soon as the session is bound, before the
+        pipeline is built; `run` calls it otherwise."""
+        cluster = self.state.cluster
+        if cluster is not None and self.session_id is not None and self._claimed is None:
+            self._claimed = self.session_id
+            await cluster.claim(self.session_id, self._moved)
+
+    async def _release_session(self) -> None:
+        claimed, self._claimed = self._claimed, None
+        if claimed is not None and self.state.cluster is not None:
+            await self.state.cluster.release_session(claimed, self._moved)
+
+    def _moved(self) -> None:
+        """The session was opened on another connection (perhaps on another instance): this one ends."""
+        if self._moving is None:
+            self._moving = asyncio.create_task(self._close_moved(), name="voxhub-session-moved")
+
+    async def _close_moved(self) -> None:
+        moved = SessionMoved(
+            f"session {self.session_id!r} was opened on another connection",
+            details={"session_id": self.session_id},
+        )
+        await self.send_json(self.error_body(moved, None))
+        await self.close(CLOSE_SESSION_MOVED, "session moved to another connection")
 
     async def _until_closed(self) -> None:
         tasks = [asyncio.create_task(self._receive_loop(), name="voxhub-receive")]
@@ -268,11 +306,23 @@ async def serve_connection(
         await websocket.accept()
         await websocket.close(CLOSE_TRY_AGAIN_LATER, f"server at capacity ({used}); try later")
         return
+    admission = await state.cluster.acquire() if state.cluster is not None else None
+    if admission is not None and not admission.taken:
+        state.connections.release()
+        state.connections.rejected += 1
+        cap = state.settings.cluster_max_connections
+        await websocket.accept()
+        await websocket.close(
+            CLOSE_TRY_AGAIN_LATER, f"cluster at capacity ({admission.used}/{cap}); try later"
+        )
+        return
     connection = make(websocket, state)
     try:
         await connection.run()
     finally:
         state.connections.release(duration_secs=connection.duration_secs())
+        if admission is not None and state.cluster is not None:
+            await state.cluster.release(admission)
 
 
 def _too_large(size: int, limit: int) -> MessageTooLarge:

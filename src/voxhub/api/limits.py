@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final
 
 from starlette.responses import JSONResponse
@@ -32,6 +32,8 @@ class ConnectionTracker:
         self.max_connections = max_connections
         self._clock = clock
         self.client_rates = client_rates  # turns one client address may start; None: no limit
+        # The same budget kept for every instance (Redis, with `redis_url`): the seconds to wait, or None.
+        self.shared_rates: Callable[[str], Awaitable[float | None]] | None = None
         self.active = 0
         self.peak = 0
         self.total = 0
@@ -86,6 +88,20 @@ class ConnectionTracker:
             yield
         finally:
             self.release(kind, duration_secs=self._clock() - started)
+
+    @asynccontextmanager
+    async def turn_slot(self) -> AsyncIterator[None]:
+        """`slot(TURN)`, after the client's turn budget shared by the cluster (with `redis_url`)."""
+        client = CLIENT_ADDRESS.get()
+        if self.shared_rates is not None and client is not None:
+            wait_secs = await self.shared_rates(client)
+            if wait_secs is not None:
+                raise TooManyRequests(
+                    f"too many turns from {client}; try again in {wait_secs:.1f} s",
+                    retry_after_secs=wait_secs,
+                )
+        with self.slot(TURN):
+            yield
 
     def reserve(self, lease_secs: float) -> str | None:
         """Hold a slot for a client about to connect; its id, or None at capacity.

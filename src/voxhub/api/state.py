@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from voxhub.agent.assistant import Assistant
 from voxhub.agent.autofunction.service import AutoFunctionService
+from voxhub.api.cluster import Cluster, EventBus
 from voxhub.api.health import HealthChecker
 from voxhub.api.limits import ConnectionTracker
 from voxhub.api.metrics import Metrics
@@ -33,6 +34,8 @@ class ServerState:
     assistant: Assistant | None = None  # personas, tools, emotion, offline agent (None: the bare LLM)
     health: HealthChecker = field(default_factory=HealthChecker)
     webhooks: Webhooks | None = None  # receivers of events (api/webhooks.py), when `webhooks` names any
+    cluster: Cluster | None = None  # with `redis_url`: cluster-wide limits, session registry, shared events
+    events: EventBus = field(default_factory=lambda: EventBus("local"))  # every session's server events
 
     @property
     def autofunctions(self) -> AutoFunctionService | None:

@@ -106,6 +106,7 @@ class NativeConnection(ClientConnection):
     async def open(self) -> None:
         self.session = await self._bind_session(self._requested_session, self._must_exist)
         self.session_id = self.session.id
+        await self.claim_session()
         with log_context(session_id=self.session.id):
             await self._open()
 
@@ -297,6 +298,7 @@ class NativeConnection(ClientConnection):
             await self.state.webhooks.emit(body)
 
     async def _send_json(self, body: dict[str, Any]) -> None:
+        self.state.events.publish(body)  # for WS /api/v1/events, on this instance or any other
         await self.send_json(body)
 
 

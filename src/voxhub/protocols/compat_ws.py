@@ -9,6 +9,9 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from voxhub.api.auth import websocket_authorized
+from voxhub.api.connection import CLOSE_POLICY_VIOLATION
+from voxhub.api.event_stream import relay_events
 from voxhub.api.state import ServerState
 from voxhub.api.websocket import NativeConnection, serve
 from voxhub.errors import InputError
@@ -41,7 +44,37 @@ async def voice_session_socket(websocket: WebSocket) -> None:
 
 @router.websocket("/api/v1/ws")
 async def transcription_socket(websocket: WebSocket) -> None:
+    if websocket.query_params.get("broadcast", "").lower() in ("1", "true", "yes"):
+        await broadcast_socket(websocket)
+        return
     await serve(websocket, websocket.query_params.get("session_id"), connection_class=TranscriptionConnection)
+
+
+_BROADCAST_TYPES = ("transcript", "wake_word", "speech_started", "error")
+
+
+async def broadcast_socket(websocket: WebSocket) -> None:
+    """Seed 004's broadcast (`?broadcast=true`): `system_status` once subscribed, then the transcriptions,
+    wake words and speech of every session (or `?session_id=`'s), of every instance with `redis_url`, in
+    seed 004's shape plus `session_id`; it only listens."""
+    state: ServerState = websocket.app.state.voxhub
+    await websocket.accept()
+    if not websocket_authorized(websocket, state.settings):
+        await websocket.close(CLOSE_POLICY_VIOLATION, "invalid or missing token")
+        return
+    session_id = websocket.query_params.get("session_id") or None
+    hello = {
+        "event": "system_status",
+        "running": True,
+        "active_features": ["transcription", "broadcast"],
+        "timestamp": time.time(),
+    }
+    await relay_events(websocket, state, session_id, _BROADCAST_TYPES, shape=_broadcast_event, hello=hello)
+
+
+def _broadcast_event(body: dict[str, Any]) -> dict[str, Any] | None:
+    renamed = _transcription_event(body)
+    return {**renamed, "session_id": body.get("session_id")} if renamed is not None else None
 
 
 class VoiceSessionConnection(NativeConnection):

@@ -11,7 +11,6 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
 from voxhub.audio import (
     MEDIA_TYPES,
@@ -73,7 +72,7 @@ async def transcriptions(
     if response_format not in TRANSCRIPT_FORMATS:
         raise _unsupported("response_format", response_format, TRANSCRIPT_FORMATS)
     data = await read_upload(file, max_bytes=state.settings.max_audio_bytes)
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         audio = await asyncio.to_thread(decode_audio, data, max_secs=state.settings.max_audio_secs)
         engine = await state.engines.get("stt", _engine_name("stt", model))
         transcript = await engine.transcribe(audio, language=language or None, prompt=prompt or None)
@@ -163,7 +162,7 @@ async def _encoded(
     """The encoded file in pieces, one per synthesized chunk (a sentence), as soon as each is ready."""
     encoder = AudioEncoder(output_format, out_rate)
     resampler = StreamResampler(rate, out_rate)
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         chunks = engine.synthesize(text, voice=voice, speed=speed)
         async with contextlib.aclosing(chunks):  # type: ignore[type-var]
             async for chunk in chunks:

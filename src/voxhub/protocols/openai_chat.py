@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from voxhub.agent.client_tools import ClientToolsLlm
 from voxhub.agent.server_tools import ServerToolsLlm
 from voxhub.api.errors import error_body
-from voxhub.api.limits import TURN
 from voxhub.api.state import ServerState, State
 from voxhub.engines.llm.base import LOOP_CUT, ChatMessage, LlmChunk, LlmEngine, LlmUsage, ToolCall, ToolSpec
 from voxhub.engines.registry import ENGINES
@@ -121,7 +120,7 @@ async def chat_completions(body: ChatCompletionRequest, state: State) -> Respons
             stream
         )  # so an engine that fails at once gives an HTTP error, not a broken stream
         return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         text: list[str] = []
         last = LlmChunk()
         cutter = StopCutter(turn.stop)
@@ -326,7 +325,7 @@ async def _sse(
     text: list[str] = []
     last = LlmChunk()
     cutter = StopCutter(turn.stop)
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         stream = engine.chat(turn.messages, tools=turn.tools, **turn.options)
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             # A failure before anything is sent propagates: the caller answers with an HTTP error.

@@ -201,6 +201,11 @@ class SessionManager:
         if session is not None:
             session.last_active_at = max(session.last_active_at, self._clock())
 
+    def forget(self, session_id: str) -> None:
+        """Drop the in-memory handle: another instance took the session over (docs/deploy.md), so the next
+        `get` here reads its config from the shared store rather than a stale copy."""
+        self._sessions.pop(session_id, None)
+
     # history
 
     @property

@@ -202,3 +202,38 @@ class DatabaseFields(BaseModel):
         description="PostgreSQL: migrate the schema at start-up; off, start only on a current schema (run"
         " `voxhub db migrate` first). SQLite always migrates.",
     )
+
+
+class ClusterFields(BaseModel):
+    """Many instances sharing live state through Redis: limits, which instance holds a session, events."""
+
+    redis_url: str | None = Field(
+        None,
+        description="`redis://host:port/db` shared by every instance: cluster-wide connection cap and turn "
+        "rates, the live-session registry and the event bus (docs/deploy.md). Empty: one instance, local "
+        "limits only. While Redis is unreachable each instance falls back to its local limits.",
+    )
+    cluster_max_connections: int = Field(
+        0,
+        ge=0,
+        description="WebSocket connections all instances together may hold (with `redis_url`); past it, "
+        "close code 1013. 0: no cluster-wide cap (each instance still has `max_connections`).",
+    )
+    cluster_lease_secs: float = Field(
+        10.0,
+        ge=1.0,
+        le=300.0,
+        description="How long a connection slot or a session's registry entry outlives its instance: each "
+        "instance renews its leases every third of this, so a crashed one frees them within it.",
+    )
+    cluster_events_maxlen: int = Field(
+        10_000,
+        ge=100,
+        description="Events kept in the Redis stream `<prefix>events` (trimmed approximately, MAXLEN ~).",
+    )
+    cluster_key_prefix: str = Field(
+        "voxhub:", description="Prefix of every Redis key, so several clusters can share one Redis."
+    )
+    instance_id: str | None = Field(
+        None, description="This instance's name in the cluster registry; empty: `<hostname>-<pid>`."
+    )

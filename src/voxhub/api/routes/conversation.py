@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from voxhub.api.limits import TURN
+from voxhub.api.events import frame_event
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio, decode_base64_audio, encode_audio
 from voxhub.audio.base64_payload import encode_base64_audio
@@ -219,7 +219,7 @@ async def _run_turn(
     sessions = state.sessions
     sessions.mark_connected(session.id, True)  # a turn in progress keeps its session from expiring
     try:
-        with state.connections.slot(TURN):
+        async with state.connections.turn_slot():
             return await _turn(state, session, feed, audio_format, collector, input_rate_hz)
     finally:
         sessions.mark_connected(session.id, False)
@@ -234,12 +234,19 @@ async def _turn(
     input_rate_hz: int,
 ) -> TurnResult:
     gone = state.sessions.gone(session.id)
+
+    async def send(frame: Frame) -> None:
+        body = frame_event(frame, session.id)
+        if body is not None:
+            state.events.publish(body)  # for WS /api/v1/events, as a socket's turn would be
+        await collector.send(frame)
+
     conversation = await open_conversation(
         session,
         state.sessions,
         state.engines,
         state.settings,
-        send=collector.send,
+        send=send,
         metrics=state.metrics,
         input_rate_hz=input_rate_hz,
         paced=False,

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from voxhub.api.limits import TURN
 from voxhub.api.state import State
 from voxhub.audio import (
     MEDIA_TYPES,
@@ -97,7 +96,7 @@ async def transcribe(request: Request, state: State) -> dict[str, Any]:
         body = _validated(TranscribeJson, await request.body())
         data, options = decode_base64_audio(body.audio, max_bytes=settings.max_audio_bytes), body
     name = _engine_name("stt", options.engine)
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         started = time.perf_counter()
         audio = await _decode(data, options, settings.max_audio_secs)
         engine = await state.engines.get("stt", name)
@@ -130,7 +129,7 @@ async def synthesize(body: SynthesizeRequest, state: State) -> Response:
             details={"format": body.format, "supported": list(OUTPUT_FORMATS)},
         )
     name = _engine_name("tts", body.engine)
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         engine = await state.engines.get("tts", name)
         audio = await synthesize_all(
             engine, body.text, voice=body.voice, language=body.language, speed=body.speed

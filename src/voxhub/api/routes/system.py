@@ -157,6 +157,7 @@ async def system_status(state: State) -> dict[str, Any]:
         },
         "connections": state.connections.capacity(),
         "sessions": {"active": state.sessions.active_count},
+        "cluster": await state.cluster.status() if state.cluster is not None else None,
     }
 
 

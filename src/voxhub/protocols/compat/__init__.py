@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxhub.api.limits import TURN
 from voxhub.api.routes import conversation, oneshot, personas, profiles, system
 from voxhub.api.state import ServerState, State
 from voxhub.audio import PcmAudio, decode_audio
@@ -302,7 +301,7 @@ async def _transcribe(
 async def _transcribe_bytes(
     state: ServerState, data: bytes, raw_rate_hz: int | None, language: str | None
 ) -> tuple[str, str | None]:
-    with state.connections.slot(TURN):
+    async with state.connections.turn_slot():
         if raw_rate_hz is not None:
             audio = PcmAudio(data, raw_rate_hz)
         else:
