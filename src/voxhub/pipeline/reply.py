@@ -105,7 +105,8 @@ class FixedReply:
 
 
 class LlmReplies:
-    """The plain source: the LLM's text, and its calls of the client's tools."""
+    """The plain source: the LLM's text, its calls of the client's tools, and its notices (the LLM chain
+    switching to its next member reaches the client as an `llm_switch` event, as through the brain)."""
 
     def __init__(self, llm: LlmEngine) -> None:
         self.llm = llm
@@ -119,6 +120,8 @@ class LlmReplies:
             max_tokens=options.max_tokens,
             temperature=options.temperature,
         ):
+            if chunk.notice is not None:
+                yield ReplyNotice(chunk.notice[0], dict(chunk.notice[1]))
             if chunk.text:
                 yield ReplyText(chunk.text)
             if chunk.tool_calls:
