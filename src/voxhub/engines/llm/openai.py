@@ -114,11 +114,13 @@ class OpenAiLlm:
         tool_choice: str | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[LlmChunk]:
         """Stream the reply: text deltas as they come, then tool calls, finish reason and usage together.
 
         An answer the budget cuts ends at its last whole sentence (`CleanCut`), with an `answer_cut` notice
-        saying what was left unsaid; its finish reason stays `length`."""
+        saying what was left unsaid; its finish reason stays `length`. `extra`: more body fields for this
+        request (llama.cpp's `json_schema`, say)."""
         budget = max_tokens or self._max_tokens
         request: dict[str, Any] = {
             "model": self._model,
@@ -128,8 +130,8 @@ class OpenAiLlm:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if self.sampling:
-            request["extra_body"] = dict(self.sampling)
+        if self.sampling or extra:
+            request["extra_body"] = {**self.sampling, **(extra or {})}
         if tools:
             request["tools"] = [_wire_tool(tool) for tool in tools]
             if tool_choice is not None:
