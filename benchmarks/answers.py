@@ -159,7 +159,17 @@ DECODINGS: dict[str, tuple[Mapping[str, Any], bool, int]] = {
     "new + guard (voxhub text)": (LOCAL_SAMPLING, True, MAX_TOKENS),
     f"voxhub spoken ({SPOKEN}-token budget)": (LOCAL_SAMPLING, True, SPOKEN),
 }
-_ENDED = re.compile(r"(?:[.!?…][\"')\]]*\s*|\n\s*)$")  # a sentence's end, or a line's (a list item, a verse)
+_ENDED = re.compile(r"[.!?…][\"')\]]*\s*$")
+
+
+def ended(text: str) -> bool:
+    """Whether `text` ends a sentence or a line (a list item, a verse); a list item's number alone ("7.")
+    ends nothing."""
+    if text.rstrip(" \t").endswith("\n"):
+        return True
+    if re.fullmatch(r"\d{1,3}\.", text.rsplit("\n", 1)[-1].strip()):
+        return False
+    return bool(_ENDED.search(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +191,12 @@ class Answer:
     @property
     def mid_sentence(self) -> bool:
         """Cut by the budget in the middle of a sentence, and said so."""
-        return self.finish_reason == "length" and not _ENDED.search(self.said + self.dropped)
+        return self.finish_reason == "length" and not ended(self.said + self.dropped)
 
     @property
     def said_mid_sentence(self) -> bool:
         """...as voxhub says it."""
-        return self.finish_reason == "length" and not _ENDED.search(self.said)
+        return self.finish_reason == "length" and not ended(self.said)
 
     @property
     def words(self) -> int:

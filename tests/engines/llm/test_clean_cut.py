@@ -50,6 +50,13 @@ def test_a_cut_answer_with_no_whole_sentence_keeps_its_whole_words_and_trails_of
     assert dropped == " a"
 
 
+def test_a_cut_list_ends_with_its_last_whole_item_not_the_next_items_number() -> None:
+    heard, dropped = _say("Here is how:\n1. Boil water.\n2. Add the egg.\n3. Wait ten", 14, "length")
+
+    assert heard == "Here is how:\n1. Boil water.\n2. Add the egg.\n"
+    assert dropped == "3. Wait ten"
+
+
 def test_text_well_before_the_end_of_the_budget_is_not_held_back() -> None:
     cut = CleanCut(100, tail_tokens=10)
 

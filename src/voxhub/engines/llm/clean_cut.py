@@ -48,7 +48,8 @@ class CleanCut:
         start = max(self._released, len(self._text) - 8)  # a sentence end may straddle two pieces
         self._text += piece
         for match in _ENDS.finditer(self._text, start):
-            self._whole = max(self._whole, match.end())
+            if not self._list_number(match.start()):
+                self._whole = max(self._whole, match.end())
         upto = len(self._text) if self._tokens <= self._hold_after else self._whole
         return self._release(upto)
 
@@ -68,6 +69,11 @@ class CleanCut:
         kept = head if head.strip() or said.strip() else words
         kept = _DANGLING.sub("", kept)
         return CutEnd(kept + ELLIPSIS, rest[len(kept) :])
+
+    def _list_number(self, end: int) -> bool:
+        """Whether the line up to `end` is a number alone: "7. " starts a list item, it ends nothing."""
+        line = self._text[self._text.rfind("\n", 0, end) + 1 : end].strip()
+        return line.isdigit() and len(line) <= 3
 
     def _release(self, upto: int) -> str:
         upto = max(upto, self._released)
