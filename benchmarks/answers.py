@@ -10,8 +10,12 @@ rounded one) or, for a weekday, the expected day.
 
 For each decoding set: runaways (answers that loop and run on to the 256-token cap: most of a minute of
 speech), how many answers looped at all (by the repetition guard's rules: cut live when the guard is on,
-found afterwards in the streamed words when it is off), how many reached the cap, answer length in words
-and time to the first sentence (what speech waits for), p50 and p95. `--show` prints every answer.
+found afterwards in the streamed words when it is off), how many reached the cap, how many of those end
+mid-sentence as the model wrote them and as voxhub says them (ended at the last whole sentence or line:
+`answer_cut`), answer length in words and time to the first sentence (what speech waits for), p50 and
+p95. Runaways are counted for the open prompts (jokes, stories) on their own too. The last set is voxhub
+as a voice turn answers: the assistant persona's spoken budget (`max_spoken_tokens`) instead of 256.
+`--show` prints every answer.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from voxhub.agent.offline import OfflineAgent
 from voxhub.agent.personas import shipped_personas
 from voxhub.config import load_settings
 from voxhub.engines.llm.base import LOOP_CUT, ChatMessage
+from voxhub.engines.llm.clean_cut import ANSWER_CUT
 from voxhub.engines.llm.local import LOCAL_SAMPLING, LocalLlm
 from voxhub.engines.llm.openai import OpenAiLlm
 from voxhub.engines.llm.repetition import RepetitionGuard
@@ -138,18 +143,33 @@ def holds(answer: str, expected: str) -> bool:
     return False
 
 
-# The decodings compared: what voxhub sent before (greedy, nothing else), and candidates.
-DECODINGS: dict[str, tuple[Mapping[str, Any], bool]] = {
-    "old (greedy)": ({}, False),
-    "old + guard": ({}, True),
-    "repeat_penalty 1.15": ({"repeat_penalty": 1.15, "repeat_last_n": 128}, False),
+SPOKEN = shipped_personas()["assistant"].max_spoken_tokens
+# The decodings compared: what voxhub sent before (greedy, nothing else), and candidates; each with the
+# guard on or off and its token budget.
+DECODINGS: dict[str, tuple[Mapping[str, Any], bool, int]] = {
+    "old (greedy)": ({}, False, MAX_TOKENS),
+    "old + guard": ({}, True, MAX_TOKENS),
+    "repeat_penalty 1.15": ({"repeat_penalty": 1.15, "repeat_last_n": 128}, False, MAX_TOKENS),
     "dry 0.8": (
         {"dry_multiplier": 0.8, "dry_base": 1.75, "dry_allowed_length": 2, "dry_penalty_last_n": 512},
         False,
+        MAX_TOKENS,
     ),
-    "new (LOCAL_SAMPLING)": (LOCAL_SAMPLING, False),
-    "new + guard (voxhub)": (LOCAL_SAMPLING, True),
+    "new (LOCAL_SAMPLING)": (LOCAL_SAMPLING, False, MAX_TOKENS),
+    "new + guard (voxhub text)": (LOCAL_SAMPLING, True, MAX_TOKENS),
+    f"voxhub spoken ({SPOKEN}-token budget)": (LOCAL_SAMPLING, True, SPOKEN),
 }
+_ENDED = re.compile(r"[.!?…][\"')\]]*\s*$")
+
+
+def ended(text: str) -> bool:
+    """Whether `text` ends a sentence or a line (a list item, a verse); a list item's number alone ("7.")
+    ends nothing."""
+    if text.rstrip(" \t").endswith("\n"):
+        return True
+    if re.fullmatch(r"\d{1,3}\.", text.rsplit("\n", 1)[-1].strip()):
+        return False
+    return bool(_ENDED.search(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +178,8 @@ class Answer:
     text: str
     finish_reason: str
     first_sentence_secs: float
+    said: str  # as voxhub says it (unstripped)
+    dropped: str  # what `answer_cut` left unsaid: `said` + `dropped` is what the model wrote
 
     @property
     def looped(self) -> bool:
@@ -167,25 +189,39 @@ class Answer:
         return any(guard.push(word) is not None and guard.looped for word in re.split(r"(?=\s)", self.text))
 
     @property
+    def mid_sentence(self) -> bool:
+        """Cut by the budget in the middle of a sentence, and said so."""
+        return self.finish_reason == "length" and not ended(self.said + self.dropped)
+
+    @property
+    def said_mid_sentence(self) -> bool:
+        """...as voxhub says it."""
+        return self.finish_reason == "length" and not ended(self.said)
+
+    @property
     def words(self) -> int:
         return len(self.text.split())
 
 
-async def ask(llm: OpenAiLlm, system: str, prompt: str) -> Answer:
+async def ask(llm: OpenAiLlm, system: str, prompt: str, budget: int = MAX_TOKENS) -> Answer:
     started = time.perf_counter()
     first: float | None = None
     splitter = SentenceSplitter()
     text: list[str] = []
+    dropped = ""
     finish = "stop"
     messages = [ChatMessage("system", system), ChatMessage("user", prompt)]
-    async for chunk in llm.chat(messages, max_tokens=MAX_TOKENS, temperature=0.0):
+    async for chunk in llm.chat(messages, max_tokens=budget, temperature=0.0):
         text.append(chunk.text)
+        if chunk.notice is not None and chunk.notice[0] == ANSWER_CUT:
+            dropped = str(chunk.notice[1]["dropped"])
         if first is None and splitter.push(chunk.text):
             first = time.perf_counter() - started
         finish = chunk.finish_reason or finish
     if first is None:
         first = time.perf_counter() - started
-    return Answer(prompt, "".join(text).strip(), finish, first)
+    said = "".join(text)
+    return Answer(prompt, said.strip(), finish, first, said, dropped)
 
 
 def p50_p95(values: list[float]) -> tuple[float, float]:
@@ -199,11 +235,14 @@ async def main(groups: list[str], names: list[str], show: bool) -> None:
     system = shipped_personas()["assistant"].system_prompt()
     prompts = [prompt for group in groups for prompt in PROMPTS[group]]
     print(f"{len(prompts)} prompts ({', '.join(groups)}), max_tokens {MAX_TOKENS}, temperature 0\n")
-    print("| decoding | runaways | loops | at the cap | words p50 | words p95 | first sentence p50 | p95 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| decoding | runaways | loops | at the cap | cut mid-sentence: written → said | words p50 | words p95 "
+        "| first sentence p50 | p95 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     try:
         for name in names:
-            sampling, guarded = DECODINGS[name]
+            sampling, guarded, budget = DECODINGS[name]
             llm = OpenAiLlm(
                 base_url=server.base_url,
                 api_key=server.api_key,
@@ -213,22 +252,35 @@ async def main(groups: list[str], names: list[str], show: bool) -> None:
                 sampling=sampling,
                 repetition_guard=guarded,
             )
-            answers = [await ask(llm, system, prompt) for prompt in prompts]
+            answers = [await ask(llm, system, prompt, budget) for prompt in prompts]
             await llm.aclose()
             words = p50_p95([float(a.words) for a in answers])
             first = p50_p95([a.first_sentence_secs for a in answers])
             looped = sum(a.looped for a in answers)
             capped = sum(a.finish_reason == "length" for a in answers)
             runaways = sum(a.finish_reason == "length" and a.looped for a in answers)
+            mid = sum(a.mid_sentence for a in answers)
+            said_mid = sum(a.said_mid_sentence for a in answers)
+            open_runaways = sum(
+                a.finish_reason == "length" and a.looped for a in answers if a.prompt in PROMPTS["open"]
+            )
             print(
-                f"| {name} | {runaways} | {looped} | {capped} | {words[0]:.0f} | {words[1]:.0f} "
+                f"| {name} | {runaways} ({open_runaways} open) | {looped} | {capped} | {mid} → {said_mid} "
+                f"| {words[0]:.0f} | {words[1]:.0f} "
                 f"| {first[0]:.2f} s | {first[1]:.2f} s |",
                 flush=True,
             )
             if show:
                 for answer in answers:
                     mark = "LOOP " if answer.looped else ""
-                    print(f"    {mark}[{answer.finish_reason}] {answer.prompt!r}: {answer.text[:300]!r}")
+                    shown = (
+                        answer.text
+                        if len(answer.text) <= 300
+                        else f"{answer.text[:200]} … {answer.text[-90:]}"
+                    )
+                    print(f"    {mark}[{answer.finish_reason}] {answer.prompt!r}: {shown!r}")
+                    if answer.dropped:
+                        print(f"        left unsaid: {answer.dropped!r}")
     finally:
         await server.aclose()
 
@@ -237,7 +289,7 @@ async def exact_run(show: bool) -> None:
     settings = load_settings()
     server = LocalLlm.from_settings(settings.model_copy(update={"llm_slots": 1, "llm_context_tokens": 2048}))
     system = shipped_personas()["assistant"].system_prompt()
-    sampling, guarded = DECODINGS["new + guard (voxhub)"]
+    sampling, guarded, _ = DECODINGS["new + guard (voxhub text)"]
     llm = OpenAiLlm(
         base_url=server.base_url,
         api_key=server.api_key,

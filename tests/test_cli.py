@@ -255,3 +255,44 @@ def test_serve_names_the_wyoming_service_port_that_is_busy(tmp_path: Path) -> No
     assert done.returncode == 2
     assert f"wyoming_tts_port (VOXHUB_WYOMING_TTS_PORT): 127.0.0.1:{port} is already in use" in done.stderr
     assert "loading" not in done.stderr
+
+
+def test_engines_shows_the_llm_chain_in_order_and_each_llms_tools_and_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.doubles.openai_server import more_doubles
+
+    first, second = more_doubles(2)
+    monkeypatch.setenv("VOXHUB_LLM_ENGINE", "openai")
+    monkeypatch.setenv("VOXHUB_OPENAI_BASE_URL", first.base_url)
+    monkeypatch.setenv("VOXHUB_OPENAI_LLM_MODEL", "remote")
+    monkeypatch.setenv("VOXHUB_LLM_FALLBACKS", json.dumps([f"nearby@{second.base_url}", "local"]))
+
+    table = runner.invoke(app, ["engines", "--stage", "llm"])
+    rows = json.loads(runner.invoke(app, ["engines", "--stage", "llm", "--json"]).stdout)
+
+    assert table.exit_code == 0, table.output
+    assert {row["stage"] for row in rows} == {"llm"}
+    configured = next(row for row in rows if row["configured"])
+    assert configured["engine"] == "openai"
+    assert [(member["llm"], member["role"], member["tools"]) for member in configured["chain"]] == [
+        ("remote (OpenAI-compatible API)", "first", True),
+        ("nearby (fallback server)", "fallback", True),
+        ("SmolLM2-135M (embedded)", "fallback", False),  # no tool template
+    ]
+    assert all(member["context_tokens"] for member in configured["chain"])
+    local = next(row for row in rows if row["engine"] == "local")
+    assert (local["tools"], local["context_tokens"]) == (False, 2048)
+    lines = table.stdout.splitlines()
+    first_line = next(i for i, line in enumerate(lines) if "remote (OpenAI-compatible API)" in line)
+    assert "first" in lines[first_line]
+    assert "fallback" in next(line for line in lines if "nearby (fallback server)" in line)
+    assert "tools no" in table.stdout
+    assert "tools yes" in table.stdout
+
+
+def test_engines_refuses_a_stage_that_does_not_exist() -> None:
+    result = runner.invoke(app, ["engines", "--stage", "brain"])
+
+    assert result.exit_code == 2
+    assert "'brain' is not one of vad, wake, stt, tts, llm" in result.output

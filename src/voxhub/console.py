@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,10 @@ class EngineRow:
     rate: str = ""
     load_secs: float | None = None
     reason: str = ""  # why it cannot load here, in full
+    tools: bool | None = None  # an LLM: whether the model calls tools itself
+    context_tokens: int | None = None  # an LLM: the context one conversation gets
+    # The configured LLM: the chain in the order a turn tries it, each member as `llm_chain_rows` makes it.
+    chain: list[dict[str, Any]] = field(default_factory=list)
 
 
 def engine_table(rows: list[EngineRow]) -> Table:
@@ -99,10 +103,36 @@ def engine_table(rows: list[EngineRow]) -> Table:
             status = (
                 f"[green]ready[/] {row.load_secs:.1f} s" if row.load_secs is not None else "[green]ready[/]"
             )
-            details = " · ".join(part for part in (row.model, row.languages, row.rate) if part)
+            details = " · ".join(part for part in (row.model, row.languages, row.rate, _llm(row)) if part)
         else:
             status, details = "[yellow]unavailable[/]", f"[dim]{_first_sentence(row.reason)}[/]"
         table.add_row(row.stage, name, status, details)
+    return table
+
+
+def _llm(row: EngineRow | dict[str, Any]) -> str:
+    """An LLM's capabilities as `/v1/models` gives them: tools yes/no, the context size."""
+    tools, context = (
+        (row.tools, row.context_tokens)
+        if isinstance(row, EngineRow)
+        else (row["tools"], row["context_tokens"])
+    )
+    if tools is None:
+        return ""
+    return f"tools {'yes' if tools else 'no'} · {context or '?'}-token context"
+
+
+def chain_table(chain: list[dict[str, Any]]) -> Table:
+    """The configured LLM chain: which answers first, which stand behind it, and what each can do."""
+    table = Table("#", "LLM", "role", "details", expand=False, pad_edge=False)
+    table.columns[0].no_wrap = table.columns[2].no_wrap = True
+    for index, member in enumerate(chain, 1):
+        if member["ready"]:
+            model = "" if member["model"] in member["llm"] else member["model"]
+            details = " · ".join(part for part in (model, _llm(member)) if part)
+        else:
+            details = f"[dim]{_first_sentence(member['reason'])}[/]"
+        table.add_row(str(index), member["llm"], member["role"], details)
     return table
 
 

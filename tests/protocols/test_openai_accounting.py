@@ -85,7 +85,7 @@ async def test_an_answer_cut_by_max_tokens_ends_with_length(url: str) -> None:
 
     completion = await client(url).chat.completions.create(model="x", messages=CAPITAL, max_tokens=5)
 
-    assert completion.choices[0].message.content == "The capital of France is"
+    assert completion.choices[0].message.content == "The capital of France…"
     assert completion.choices[0].finish_reason == "length"
 
 
@@ -95,9 +95,7 @@ async def test_a_streamed_answer_cut_by_max_tokens_ends_with_length(url: str) ->
     stream = await client(url).chat.completions.create(model="x", messages=CAPITAL, max_tokens=5, stream=True)
     chunks = [chunk async for chunk in stream]
 
-    assert (
-        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "The capital of France is"
-    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "The capital of France…"
     assert chunks[-1].choices[0].finish_reason == "length"
 
 

@@ -87,6 +87,8 @@ class Assistant:
         options = replace(
             reply,
             system_prompt=config.system_prompt or self._prompt(persona),
+            max_tokens=persona.max_text_tokens or reply.max_tokens,
+            max_spoken_tokens=persona.max_spoken_tokens,
             persona=persona.name,
             user_id=user_id,
             language=language,

@@ -95,7 +95,7 @@ class Brain:
             return
         messages = list(request.messages)
         if self.compactor is not None:
-            compacted = await self.compactor.fit(messages, request.options.max_tokens)
+            compacted = await self.compactor.fit(messages, request.max_tokens)
             if compacted is not None:
                 yield compacted
                 gone = {id(message) for message in compacted.replaced}
@@ -207,9 +207,7 @@ class Brain:
         them too long (the count is an estimate), so an overflow never fails the turn."""
         context = self.llm.capabilities.context_tokens
         for attempt in range(_FIT_ATTEMPTS):
-            fitted = fit_context(
-                messages, tools, context_tokens=context, max_tokens=request.options.max_tokens
-            )
+            fitted = fit_context(messages, tools, context_tokens=context, max_tokens=request.max_tokens)
             if fitted.dropped or fitted.shortened:
                 logger.info(
                     "the prompt was fitted to the LLM's context",

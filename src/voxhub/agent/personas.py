@@ -17,6 +17,7 @@ from voxhub.sessions.store.base import Store
 
 DEFAULT_PERSONA = "assistant"
 DOCUMENT_KIND = "persona"
+DEFAULT_SPOKEN_TOKENS = 96  # about 70 words, 25 s of speech
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 SPOKEN_STYLE = (
@@ -59,6 +60,19 @@ class Persona(BaseModel):
         default=(), description="Short openers spoken at once while the answer is made, e.g. 'Sure,'."
     )
     match_tone: bool = Field(default=True, description="Answer in a tone that fits the user's emotion.")
+    max_spoken_tokens: int = Field(
+        default=DEFAULT_SPOKEN_TOKENS,
+        ge=1,
+        le=4096,
+        description="Most tokens of an answer that is spoken (about 0.75 words each): speech is slow to "
+        "hear, so short by default. An answer the budget cuts ends at its last whole sentence.",
+    )
+    max_text_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        le=16384,
+        description="Most tokens of an answer shown as text only; unset: the llm_max_tokens setting.",
+    )
 
     def system_prompt(self) -> str:
         """The persona as instructions for the LLM."""

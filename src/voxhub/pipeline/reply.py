@@ -16,7 +16,8 @@ from voxhub.engines.llm.base import ChatMessage, LlmEngine, ToolCall, ToolSpec
 @dataclass(frozen=True, slots=True)
 class ReplyOptions:
     system_prompt: str
-    max_tokens: int = 256
+    max_tokens: int = 256  # an answer shown as text only
+    max_spoken_tokens: int | None = None  # an answer that is spoken (voice output); None: `max_tokens`
     temperature: float = 0.0
     tools: tuple[ToolSpec, ...] = ()  # the client's own tools: calls to them go back to the client
     tool_choice: str | None = None  # None/"auto", "none", "required" or a tool's name
@@ -32,6 +33,15 @@ class ReplyRequest:
     turn_id: str
     messages: tuple[ChatMessage, ...]  # the system prompt, the history, then this turn's inputs
     options: ReplyOptions
+    spoken: bool = False  # the answer will be spoken (voice output), not only shown
+
+    @property
+    def max_tokens(self) -> int:
+        """The answer's token budget: the spoken one (never above `max_tokens`) when it will be spoken."""
+        options = self.options
+        if self.spoken and options.max_spoken_tokens is not None:
+            return min(options.max_spoken_tokens, options.max_tokens)
+        return options.max_tokens
 
     @property
     def user_text(self) -> str:
@@ -105,7 +115,8 @@ class FixedReply:
 
 
 class LlmReplies:
-    """The plain source: the LLM's text, and its calls of the client's tools."""
+    """The plain source: the LLM's text, its calls of the client's tools, and its notices (the LLM chain
+    switching to its next member reaches the client as an `llm_switch` event, as through the brain)."""
 
     def __init__(self, llm: LlmEngine) -> None:
         self.llm = llm
@@ -116,9 +127,11 @@ class LlmReplies:
             request.messages,
             tools=options.tools,
             tool_choice=options.tool_choice if options.tools else None,
-            max_tokens=options.max_tokens,
+            max_tokens=request.max_tokens,
             temperature=options.temperature,
         ):
+            if chunk.notice is not None:
+                yield ReplyNotice(chunk.notice[0], dict(chunk.notice[1]))
             if chunk.text:
                 yield ReplyText(chunk.text)
             if chunk.tool_calls:

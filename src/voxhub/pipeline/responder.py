@@ -231,7 +231,8 @@ class ResponderStage(Stage):
         mode, turn_id = self.mode, turn.turn_id
         started = self.turns.now()
         try:
-            async for event in source.reply(ReplyRequest(turn_id, messages, options)):
+            request = ReplyRequest(turn_id, messages, options, spoken=mode.voice_output)
+            async for event in source.reply(request):
                 if isinstance(event, ReplyText) and event.text:
                     if not turn.generated:
                         self.timings.llm_first_token(turn, self.turns.now() - started)

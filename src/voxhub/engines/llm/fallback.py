@@ -118,7 +118,7 @@ class FallbackLlm:
         previous = self._current
         for member in self.next_up():
             try:
-                engine = await self._engine(member)
+                engine = await self.engine_of(member)
             except VoxhubError as exc:
                 self._failed(member, exc.message)
                 failures.append(f"{member.label}: {exc.message}")
@@ -163,7 +163,8 @@ class FallbackLlm:
             details={"tried": [member.label for member in self.members]},
         )
 
-    async def _engine(self, member: Member) -> LlmEngine:
+    async def engine_of(self, member: Member) -> LlmEngine:
+        """The member's engine, loaded now if it was not yet (as a turn that reaches it would)."""
         if member.engine is not None:
             return member.engine
         async with self._lock:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 import xllamacpp
 
-from voxhub.engines.llm.base import ChatMessage, LlmChunk, ToolSpec
+from voxhub.engines.llm.base import ChatMessage, LlmChunk, LlmUsage, ToolSpec
 from voxhub.engines.llm.openai import OpenAiLlm
+from voxhub.engines.llm.tool_grammar import forces_call, parse_tool_call, tool_call_prompt, tool_call_schema
 from voxhub.errors import ModelError
 from voxhub.models import store
 
@@ -69,6 +70,18 @@ class LocalLlm:
         )
         self.capabilities = self._chat.capabilities
         self._system_prompt = settings.system_prompt
+        # For tool calls decoded under a grammar: no penalties on repeated JSON keys, no guard on the text.
+        self._calls = OpenAiLlm(
+            base_url=self._base_url,
+            api_key=api_key,
+            model=model_path.stem,
+            timeout_secs=max(settings.openai_timeout_secs, 120.0),
+            max_tokens=settings.llm_max_tokens,
+            temperature=0.0,
+            context_tokens=self.capabilities.context_tokens,
+            service="the local llama.cpp server",
+            loopback=True,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -106,14 +119,38 @@ class LocalLlm:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> AsyncIterator[LlmChunk]:
-        """Stream the reply (see `OpenAiLlm.chat`)."""
+        """Stream the reply (see `OpenAiLlm.chat`). A request that forces a tool call, to a model whose chat
+        template knows tools, is decoded under the grammar of a valid call (`tool_call`)."""
+        if self.capabilities.tool_calling and forces_call(tools, tool_choice):
+            return self.tool_call(messages, tools, tool_choice, max_tokens=max_tokens)
         return self._chat.chat(
             messages, tools=tools, tool_choice=tool_choice, max_tokens=max_tokens, temperature=temperature
         )
 
+    async def tool_call(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSpec],
+        tool_choice: str | None = None,
+        *,
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[LlmChunk]:
+        """One call of one of `tools` (the named one if `tool_choice` names it), decoded under the JSON
+        schema of a valid call: llama.cpp samples nothing else (see `voxhub.engines.llm.tool_grammar`)."""
+        asked = [*messages, ChatMessage("system", tool_call_prompt(tools, tool_choice))]
+        schema = {"json_schema": tool_call_schema(tools, tool_choice)}
+        text: list[str] = []
+        usage: LlmUsage | None = None
+        async for chunk in self._calls.chat(asked, max_tokens=max_tokens, temperature=0.0, extra=schema):
+            text.append(chunk.text)
+            usage = chunk.usage or usage
+        call = parse_tool_call("".join(text), tools)
+        yield LlmChunk(tool_calls=(call,), finish_reason="tool_calls", usage=usage)
+
     async def aclose(self) -> None:
         """Stop the server: dropping its last reference waits for its loop to end, so off the event loop."""
         await self._chat.aclose()
+        await self._calls.aclose()
         holder = [self._server]
         self._server = None
         await asyncio.to_thread(holder.clear)

@@ -16,6 +16,7 @@ from voxhub.engines.llm.base import (
     ToolCall,
     ToolSpec,
 )
+from voxhub.engines.llm.clean_cut import ANSWER_CUT, CleanCut
 from voxhub.engines.llm.repetition import RepetitionGuard
 from voxhub.engines.openai_service import api_key_of, make_client, require_base_url, service_errors
 from voxhub.errors import InputError
@@ -113,18 +114,24 @@ class OpenAiLlm:
         tool_choice: str | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[LlmChunk]:
-        """Stream the reply: text deltas as they come, then tool calls, finish reason and usage together."""
+        """Stream the reply: text deltas as they come, then tool calls, finish reason and usage together.
+
+        An answer the budget cuts ends at its last whole sentence (`CleanCut`), with an `answer_cut` notice
+        saying what was left unsaid; its finish reason stays `length`. `extra`: more body fields for this
+        request (llama.cpp's `json_schema`, say)."""
+        budget = max_tokens or self._max_tokens
         request: dict[str, Any] = {
             "model": self._model,
             "messages": [_wire_message(message) for message in messages],
-            "max_tokens": max_tokens or self._max_tokens,
+            "max_tokens": budget,
             "temperature": self._temperature if temperature is None else temperature,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if self.sampling:
-            request["extra_body"] = dict(self.sampling)
+        if self.sampling or extra:
+            request["extra_body"] = {**self.sampling, **(extra or {})}
         if tools:
             request["tools"] = [_wire_tool(tool) for tool in tools]
             if tool_choice is not None:
@@ -133,6 +140,7 @@ class OpenAiLlm:
         finish_reason: str | None = None
         usage: LlmUsage | None = None
         guard = RepetitionGuard() if self.repetition_guard else None
+        cut = CleanCut(budget)
         with service_errors(self._service, self._base_url, self._api_key):
             # `async with` closes the connection even when the caller stops reading early (barge-in), and
             # when the guard stops a loop: the server then stops generating.
@@ -155,16 +163,21 @@ class OpenAiLlm:
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
                     text = choice.delta.content or ""
+                    tokens = 1 if text else 0  # a streamed delta is a token (llama.cpp, Ollama, vLLM)
                     if guard is not None:
                         text = guard.push(text)
+                    text = cut.push(text, tokens)
                     if text:
                         yield LlmChunk(text=text)
                     if guard is not None and guard.looped:
                         finish_reason = LOOP_CUT
                         break
-        held = guard.flush() if guard is not None else ""
-        if held:
-            yield LlmChunk(text=held)
+        held = cut.push(guard.flush(), 0) if guard is not None else ""
+        ending = cut.end(finish_reason)
+        if held + ending.text:
+            yield LlmChunk(text=held + ending.text)
+        if ending.dropped:
+            yield LlmChunk(notice=(ANSWER_CUT, {"finish_reason": finish_reason, "dropped": ending.dropped}))
         yield LlmChunk(
             tool_calls=tuple(calls[index].finish() for index in sorted(calls)),
             finish_reason=finish_reason or "stop",
