@@ -143,7 +143,9 @@ class Assistant:
         client = HomeAssistantClient.from_settings(settings)
         if client is not None:
             closers.append(client.aclose)
-        languages = tuple({settings.stt_language or "en", settings.tts_language or "en", "en"})
+        # The offline agent understands the languages speech may come in (with `auto`, the ones it may be).
+        heard = settings.stt_auto_languages if settings.stt_language == "auto" else [settings.stt_language]
+        languages = tuple(dict.fromkeys(["en", *heard, settings.tts_language or "en"]))
         offline = await OfflineAgent.load(client, languages=languages)
         closers.append(offline.aclose)
         notify = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from hassil import Intents, SlotList, TextSlotList, recognize, recognize_all, recognize_best
 from hassil.models import UnmatchedEntity, UnmatchedTextEntity
-from home_assistant_intents import get_intents
+from home_assistant_intents import get_intents, get_languages
 
 from voxhub.agent.ha_registry import HomeRegistry
 from voxhub.agent.ha_targets import HomeEntity
@@ -70,11 +70,13 @@ class IntentMatch:
     slots: Mapping[str, Any] = field(default_factory=dict)
     slot_texts: Mapping[str, str] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)  # what the name implies ({"domain": "lock"})
+    response: str = "default"  # the sentence's response template key (intent_responses.py)
 
 
 def supported_languages() -> list[str]:
-    """Languages with sentence templates; replies are written for these."""
-    return sorted(_EXTRA_SENTENCES)
+    """Every language home-assistant-intents ships sentences for (English replies are voxhub's own; the
+    others are Home Assistant's response templates, intent_responses.py)."""
+    return sorted({*get_languages(), *_EXTRA_SENTENCES})
 
 
 def _sentences_with_extras(language: str) -> dict[str, Any] | None:
@@ -187,6 +189,7 @@ class IntentMatcher:
             {name: entity.value for name, entity in result.entities.items()},
             {name: str(entity.text).strip() for name, entity in result.entities.items()},
             dict(result.context or {}),
+            result.response or "default",
         )
 
     def unknown_device_name(self, text: str) -> str | None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from voxhub.agent.exact import solve
@@ -18,6 +19,7 @@ from voxhub.agent.ha_registry import HomeRegistry, RegistryWatcher
 from voxhub.agent.ha_targets import HomeEntity, home_entities
 from voxhub.agent.home_phrases import NOT_CONNECTED, HomeRequest, home_request, read_home
 from voxhub.agent.homeassistant import EntityState, HomeAssistantClient, UnknownEntityError
+from voxhub.agent.intent_responses import localized_reply
 from voxhub.agent.intents import IntentMatch, IntentMatcher, supported_languages
 from voxhub.agent.offline_actions import HOME_HANDLERS, HomeView
 from voxhub.agent.offline_reply import OfflineReply, failed
@@ -230,7 +232,7 @@ class OfflineAgent:
         if found is not None:
             reply = await self._carry_out(found, timers or self.timers, area_id)
             if reply is not None:
-                return reply
+                return self._in_language(matcher.language, found, reply)
         home = home_request(text) if home_questions and matcher.language == "en" else None
         if self.client is None:
             if home is None:
@@ -247,6 +249,15 @@ class OfflineAgent:
         if home is None or home.kind == "command":
             return None  # a whole domain with no area ("turn off the lights"): the language model decides
         return await self._home_state(home)
+
+    @staticmethod
+    def _in_language(language: str, found: IntentMatch, reply: OfflineReply) -> OfflineReply:
+        """`reply` said with Home Assistant's response template of `language`, when it worked and one exists."""
+        if language == "en" or not reply.success:
+            return reply
+        slots = {**found.slots, **found.slot_texts}
+        text = localized_reply(language, found.intent, found.response, slots)
+        return reply if text is None else replace(reply, text=text)
 
     async def _home_state(self, home: HomeRequest) -> OfflineReply:
         """A state or measure question the sentence templates missed, answered from Home Assistant's states."""
