@@ -76,6 +76,13 @@ class SttFields(BaseModel):
         description="Whisper decodes at a time, shared by all sessions (finals first); 0: the cores divided "
         "by `stt_threads`.",
     )
+    stt_batch: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description="Most utterances Whisper decodes in one pass when several sessions wait at once (finals "
+        "with finals, partials with partials); 1 decodes one at a time.",
+    )
     stt_window_secs: float = Field(
         30.0,
         ge=10.0,
