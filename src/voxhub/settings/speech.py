@@ -84,12 +84,12 @@ class SttFields(BaseModel):
         "with finals, partials with partials); 1 decodes one at a time.",
     )
     stt_window_secs: float = Field(
-        30.0,
+        10.0,
         ge=10.0,
         le=30.0,
         description="Whisper's audio window: an utterance that fits is decoded padded to this many seconds "
-        "(10: about 4x faster, but a worse clean WER on our espeak set, see docs/benchmarks.md), longer ones "
-        "on the full 30 s; a windowed decode that loops, runs on or stops short is redone on 30 s.",
+        "(10: several times faster than 30 at the same WER, see docs/benchmarks.md), longer ones on the full "
+        "30 s; a windowed decode that loops, runs on or stops short is redone on 30 s. 30 turns the window off.",
     )
 
 

@@ -139,3 +139,7 @@ async def test_utterances_decoded_in_one_batch_each_get_their_own_transcript(
         True,
     ], transcripts
     assert isinstance(transcripts[2], AudioError)
+
+
+def test_the_window_is_10_s_unless_chosen() -> None:
+    assert Settings().stt_window_secs == 10.0
