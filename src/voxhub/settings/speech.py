@@ -77,11 +77,12 @@ class SttFields(BaseModel):
         "by `stt_threads`.",
     )
     stt_batch: int = Field(
-        8,
+        1,
         ge=1,
         le=32,
         description="Most utterances Whisper decodes in one pass when several sessions wait at once (finals "
-        "with finals, partials with partials); 1 decodes one at a time.",
+        "with finals, partials with partials). 1, one at a time, is the default: on 2 CPU cores a batch costs "
+        "the same CPU and makes every final wait for the whole batch (docs/benchmarks.md).",
     )
     stt_window_secs: float = Field(
         10.0,
