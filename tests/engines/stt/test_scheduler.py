@@ -136,6 +136,21 @@ async def test_a_final_does_not_wait_behind_another_sessions_running_partial() -
     await partial_a
 
 
+async def test_a_partial_waits_while_a_final_is_decoding() -> None:
+    engine = GatedEngine()
+    stt = SttScheduler(engine, workers=2)
+    final = asyncio.create_task(stt.transcribe(clip("final a")))
+    await engine.started_count(1)
+    partial = asyncio.create_task(stt.transcribe_partial(functools.partial(clip, "partial b"), stream="b"))
+    await settled()
+
+    assert engine.started == ["final a"]  # a lane is free, but the final keeps the cores
+    engine.release("final a")
+    engine.release("partial b")
+    await asyncio.gather(final, partial)
+    assert engine.started == ["final a", "partial b"]
+
+
 async def test_a_streams_newer_partial_replaces_its_queued_one() -> None:
     engine = GatedEngine()
     stt = SttScheduler(engine, workers=1)

@@ -2,7 +2,8 @@
 
 - A final (`transcribe`) starts as soon as a lane is free, ahead of every queued partial. It never waits
   behind another session's partial: while partials hold all `workers` lanes, one more lane opens for it.
-- A partial (`transcribe_partial`) runs only when no final is queued and a lane is free. Each stream has at
+- A partial (`transcribe_partial`) runs only when no final is queued or decoding and a lane is free: on a
+  busy CPU a partial beside a final would halve the final's share of the cores. Each stream has at
   most one queued: a newer request takes its place and the older caller gets None (coalesced). Its audio is
   read when the decode starts, so a partial that waited decodes everything heard by then.
 - Batching: when the engine can decode several utterances in one pass (`BatchSttEngine`), a lane takes every
@@ -136,7 +137,7 @@ class SttScheduler:
                 break
             count = min(self.max_batch, len(self._finals))
             self._start([self._finals.popleft() for _ in range(count)], partial=False)
-        while self._partials and not self._finals:
+        while self._partials and not self._finals and not self._running_finals:
             if self._running_finals + self._running_partials >= self.workers:
                 break
             count = min(self.max_batch, len(self._partials))
