@@ -49,6 +49,7 @@ CORPUS_TEXTS = (
 )
 TALLY = re.compile(r"^\[(?P<mode>[\w-]+)\] ok=(?P<ok>\d+) fail=(?P<fail>\d+)$", re.MULTILINE)
 HEALTH_TIMEOUT_SECS = 180.0
+SKIPPED_STREAMING = "[streaming] NOT SUPPORTED"
 
 
 def main() -> int:
@@ -229,7 +230,12 @@ async def realtime(pid: int, target: str, rounds: int) -> int:
 def tally_problems(step: str, output: str) -> list[str]:
     """The tool exits 0 unless every request failed, so read its per-mode `ok=N fail=M` lines."""
     tallies = [(match["mode"], int(match["ok"]), int(match["fail"])) for match in TALLY.finditer(output)]
-    if {mode for mode, _, _ in tallies} != {"non_streaming", "streaming"}:
+    expected = {"non_streaming", "streaming"}
+    if step == "stt" and SKIPPED_STREAMING in output:
+        # The tool does not ask for streaming transcripts in its `transcribe` context, so voxhub sends it no
+        # `transcript-chunk` (no partial decodes nobody asked for) and the tool skips that mode.
+        expected = {"non_streaming"}
+    if {mode for mode, _, _ in tallies} != expected:
         return [f"{step}: expected tallies for both modes, got {[mode for mode, _, _ in tallies]}"]
     return [f"{step} [{mode}]: {fail} failed, {ok} ok" for mode, ok, fail in tallies if fail or not ok]
 
