@@ -141,5 +141,5 @@ async def test_utterances_decoded_in_one_batch_each_get_their_own_transcript(
     assert isinstance(transcripts[2], AudioError)
 
 
-def test_the_window_is_10_s_unless_chosen() -> None:
-    assert Settings().stt_window_secs == 10.0
+def test_the_window_is_the_full_one_unless_chosen() -> None:
+    assert Settings().stt_window_secs == 30.0
