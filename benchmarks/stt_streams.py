@@ -1,11 +1,16 @@
 """N talking streams on one STT scheduler: end of speech → final transcript, p50/p95, and unanswered.
 
     PYTHONPATH=src .venv/bin/python benchmarks/stt_streams.py [--streams 10,25] [--utterances 3]
+    PYTHONPATH=src .venv/bin/python benchmarks/stt_streams.py --finals 1,4,10 [--rounds 5]
 
 Each stream is a real listening stage (Silero VAD, partials on, the speculative final) fed in real time,
 20 ms frames, with an espeak-ng utterance every ~10 s (starts staggered). End of speech is the moment the
 last frame of speech was fed; an utterance with no final within 6 s counts as unanswered. Prints one
 markdown table row per stream count, and the load average (a busy machine shows in the figures).
+
+`--finals N,…` measures batching alone instead: N finals asked at the same moment through the scheduler,
+decoded in one batch (`stt_batch` N) against one after another (`stt_batch` 1), the two alternating round by
+round so a change of load hits both; wall time until the last final, and each final's own wait.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import time
 from voxhub.audio import PcmAudio, decode_audio, resample
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
-from voxhub.engines.stt.scheduler import stt_workers
+from voxhub.engines.stt.scheduler import SttScheduler, stt_workers
+from voxhub.engines.stt.whisper import WhisperStt
 from voxhub.pipeline.frames import AudioInFrame, Frame, TranscriptFrame
 from voxhub.pipeline.listener import ListenerStage, ListeningOptions
 
@@ -120,13 +126,65 @@ async def run(pool: EnginePool, streams: int, utterances: int, clips: list[PcmAu
     )
 
 
+async def finals_at_once(settings: Settings, counts: list[int], rounds: int, clips: list[PcmAudio]) -> None:
+    engine = WhisperStt.from_settings(settings)
+    await engine.warm_up()
+    print("| finals at once | decoded | all done p50 | p95 | each final p50 | p95 | CPU-s per final | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    for count in counts:
+        batch = [clips[i % len(clips)] for i in range(count)]
+        done: dict[int, list[float]] = {1: [], count: []}
+        each: dict[int, list[float]] = {1: [], count: []}
+        cpu: dict[int, float] = {1: 0.0, count: 0.0}
+        loads: list[float] = []
+        for _ in range(rounds):
+            for size in dict.fromkeys((count, 1)):
+                stt = SttScheduler(engine, workers=stt_workers(settings), max_batch=size)
+                started, cpu_started = time.perf_counter(), time.process_time()
+
+                async def one(audio: PcmAudio, stt: SttScheduler = stt, started: float = started) -> float:
+                    await stt.transcribe(audio, language="en")
+                    return time.perf_counter() - started
+
+                waits = await asyncio.gather(*(one(audio) for audio in batch))
+                done[size].append(max(waits))
+                each[size].extend(waits)
+                cpu[size] += time.process_time() - cpu_started
+                loads.append(os.getloadavg()[0])
+        for size in dict.fromkeys((count, 1)):
+            label = "one batch" if size > 1 else "one by one"
+            print(
+                f"| {count} | {label} | {1000 * statistics.median(done[size]):.0f} ms | "
+                f"{1000 * percentile(done[size], 0.95):.0f} ms | {1000 * statistics.median(each[size]):.0f} ms | "
+                f"{1000 * percentile(each[size], 0.95):.0f} ms | {cpu[size] / (rounds * count):.2f} | "
+                f"{min(loads):.1f}–{max(loads):.1f} |",
+                flush=True,
+            )
+    await engine.aclose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streams", default="10,25")
     parser.add_argument("--utterances", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="stt_threads (default: the setting)")
+    parser.add_argument("--window", type=float, default=None, help="stt_window_secs (default: the setting)")
+    parser.add_argument("--model", default=None, help="stt_model (default: the setting)")
+    parser.add_argument("--finals", default="", help="measure batching: finals asked at once, e.g. 1,4,10")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    settings = Settings() if args.threads is None else Settings(stt_threads=args.threads)
+    overrides = {"stt_threads": args.threads, "stt_window_secs": args.window, "stt_model": args.model}
+    settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    if args.finals:
+        clips = [espeak(text) for text in SENTENCES]
+        print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
+        print(
+            f"stt_model {settings.stt_model}, window {settings.stt_window_secs:g} s, "
+            f"stt_threads {settings.stt_threads}, {stt_workers(settings)} worker(s), {args.rounds} rounds"
+        )
+        print()
+        await finals_at_once(settings, [int(value) for value in args.finals.split(",")], args.rounds, clips)
+        return
     pool = await EnginePool.load(settings, stages=("vad", "stt"))
     clips = [espeak(text) for text in SENTENCES]
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")

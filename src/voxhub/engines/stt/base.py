@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from voxhub.audio.pcm import PcmAudio
 
@@ -36,6 +36,15 @@ class Transcript:
     is_final: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class SttRequest:
+    """One utterance of a batch."""
+
+    audio: PcmAudio
+    language: str | None = None
+    prompt: str | None = None
+
+
 class SttEngine(Protocol):
     name: str
     capabilities: SttCapabilities
@@ -52,6 +61,15 @@ class SttEngine(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class BatchSttEngine(Protocol):
+    """An engine that can decode several utterances in one pass (cheaper than one after another)."""
+
+    async def transcribe_batch(self, requests: Sequence[SttRequest]) -> list[Transcript | Exception]:
+        """One transcript, or the error that utterance raised, per request, in order."""
+        ...
 
 
 async def transcribe_stream(

@@ -2,9 +2,14 @@
 
 - A final (`transcribe`) starts as soon as a lane is free, ahead of every queued partial. It never waits
   behind another session's partial: while partials hold all `workers` lanes, one more lane opens for it.
-- A partial (`transcribe_partial`) runs only when no final is queued and a lane is free. Each stream has at
+- A partial (`transcribe_partial`) runs only when no final is queued or decoding and a lane is free: on a
+  busy CPU a partial beside a final would halve the final's share of the cores. Each stream has at
   most one queued: a newer request takes its place and the older caller gets None (coalesced). Its audio is
   read when the decode starts, so a partial that waited decodes everything heard by then.
+- Batching: when the engine can decode several utterances in one pass (`BatchSttEngine`), a lane takes every
+  queued final (up to `max_batch`) at once, or every queued partial: one encoder pass and one `generate`
+  call cost less than the same decodes one after another (docs/benchmarks.md). Finals and partials never
+  share a batch, so a final never waits for a partial's decode.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from voxhub.audio.pcm import PcmAudio
-from voxhub.engines.stt.base import SttEngine, Transcript
+from voxhub.engines.stt.base import BatchSttEngine, SttEngine, SttRequest, Transcript
 
 if TYPE_CHECKING:
     from voxhub.config import Settings
@@ -46,8 +51,9 @@ class _Job:
 class SttScheduler:
     """An `SttEngine` in front of another, shared by every session; `transcribe` is a final."""
 
-    def __init__(self, engine: SttEngine, *, workers: int) -> None:
+    def __init__(self, engine: SttEngine, *, workers: int, max_batch: int = 1) -> None:
         self.engine = engine
+        self.max_batch = max(1, max_batch) if isinstance(engine, BatchSttEngine) else 1
         self.name = engine.name
         self.capabilities = engine.capabilities
         self.workers = max(1, workers)
@@ -129,39 +135,57 @@ class SttScheduler:
             spare = 1 if self._running_partials else 0  # the lane no partial may take
             if running >= self.workers + spare:
                 break
-            self._start(self._finals.popleft())
-        while self._partials and not self._finals:
+            count = min(self.max_batch, len(self._finals))
+            self._start([self._finals.popleft() for _ in range(count)], partial=False)
+        while self._partials and not self._finals and not self._running_finals:
             if self._running_finals + self._running_partials >= self.workers:
                 break
-            _, job = self._partials.popitem(last=False)
-            self._start(job)
+            count = min(self.max_batch, len(self._partials))
+            self._start([self._partials.popitem(last=False)[1] for _ in range(count)], partial=True)
 
-    def _start(self, job: _Job) -> None:
-        if job.partial:
+    def _start(self, jobs: list[_Job], *, partial: bool) -> None:
+        if partial:
             self._running_partials += 1
         else:
             self._running_finals += 1
-        task = asyncio.create_task(self._run(job))
+        task = asyncio.create_task(self._run(jobs, partial=partial))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, job: _Job) -> None:
+    async def _run(self, jobs: list[_Job], *, partial: bool) -> None:
         try:
-            audio = job.audio()
-            result = await self.engine.transcribe(audio, language=job.language, prompt=job.prompt)
+            requests = [SttRequest(job.audio(), job.language, job.prompt) for job in jobs]
+            if len(requests) > 1 and isinstance(self.engine, BatchSttEngine):
+                results = await self.engine.transcribe_batch(requests)
+            else:
+                results = [await self._one(request) for request in requests]
         except asyncio.CancelledError:
-            if not job.done.done():
-                job.done.cancel()
+            for job in jobs:
+                if not job.done.done():
+                    job.done.cancel()
             raise
         except Exception as exc:
-            if not job.done.done():
-                job.done.set_exception(exc)
-        else:
-            if not job.done.done():
-                job.done.set_result(result)
+            results = [exc] * len(jobs)
         finally:
-            if job.partial:
+            if partial:
                 self._running_partials -= 1
             else:
                 self._running_finals -= 1
-            self._dispatch()
+        for job, result in zip(jobs, results, strict=True):
+            if job.done.done():
+                continue
+            if isinstance(result, Exception):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
+        self._dispatch()
+
+    async def _one(self, request: SttRequest) -> Transcript | Exception:
+        try:
+            return await self.engine.transcribe(
+                request.audio, language=request.language, prompt=request.prompt
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +15,15 @@ from faster_whisper import WhisperModel
 
 from voxhub.audio import PcmAudio, resample
 from voxhub.config import env_name
-from voxhub.engines.stt.base import SttCapabilities, Transcript, TranscriptSegment
+from voxhub.engines.stt.base import SttCapabilities, SttRequest, Transcript, TranscriptSegment
 from voxhub.engines.stt.scheduler import stt_workers
-from voxhub.engines.stt.window import FRAMES_PER_SEC, Decoded, decode_windowed, fits_window, guarded
+from voxhub.engines.stt.window import (
+    FRAMES_PER_SEC,
+    WindowRequest,
+    decode_windowed_batch,
+    fits_window,
+    guarded,
+)
 from voxhub.errors import AudioError, ConfigError, InputError, ModelError
 from voxhub.language import AUTO, is_auto, language_code
 from voxhub.models import store
@@ -159,22 +165,14 @@ class WhisperStt:
         self, audio: PcmAudio, *, language: str | None = None, prompt: str | None = None
     ) -> Transcript:
         """Transcribe one utterance at any rate; raises AudioError on empty audio."""
-        if audio.sample_count == 0:
-            raise AudioError("audio to transcribe is empty")
-        code = language_code(language or self._settings.stt_language)
-        segments, detected = await self._run(self._decode, audio, code, prompt)
-        return Transcript(
-            text="".join(segment.text for segment in segments).strip(),
-            language=detected,
-            duration_ms=audio.duration_ms,
-            segments=tuple(
-                TranscriptSegment(
-                    segment.text.strip(), 1000.0 * segment.start, min(1000.0 * segment.end, audio.duration_ms)
-                )
-                for segment in segments
-                if segment.text.strip()
-            ),
-        )
+        [result] = await self.transcribe_batch([SttRequest(audio, language, prompt)])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def transcribe_batch(self, requests: Sequence[SttRequest]) -> list[Transcript | Exception]:
+        """Utterances that fit the window and share a model go through one encoder pass and one `generate`."""
+        return await self._run(self._decode_batch, list(requests))
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
@@ -184,35 +182,56 @@ class WhisperStt:
             self._worker, functools.partial(function, *args)
         )
 
-    def _decode(self, audio: PcmAudio, language: str, prompt: str | None) -> tuple[list[Any], str]:
-        samples = resample(audio, SAMPLE_RATE_HZ).to_float32()
-        if language == AUTO:
-            language = self._identify(samples)
-        model = self._model_for(language)
-        if language not in model.supported_languages:
-            raise InputError(
-                f"Whisper does not know the language {language!r}", details={"language": language}
-            )
+    def _decode_batch(self, requests: list[SttRequest]) -> list[Transcript | Exception]:
+        """Runs on a worker thread: check every request, batch the windowed ones per model, guard each."""
+        results: list[Transcript | Exception | None] = [None] * len(requests)
         window_frames = round(FRAMES_PER_SEC * self._settings.stt_window_secs)
-        if not fits_window(len(samples), window_frames):
-            return self._decode_full(model, samples, language, prompt)
-
-        def windowed() -> Decoded:
-            return decode_windowed(
+        batches: dict[int, list[tuple[int, WhisperModel, WindowRequest]]] = {}
+        for index, request in enumerate(requests):
+            try:
+                samples, model, code = self._prepared(request)
+            except (AudioError, InputError, ModelError) as exc:
+                results[index] = exc
+                continue
+            if fits_window(len(samples), window_frames):
+                batches.setdefault(id(model), []).append(
+                    (index, model, WindowRequest(samples, code, request.prompt))
+                )
+            else:
+                segments, detected = self._decode_full(model, samples, code, request.prompt)
+                results[index] = _transcript(segments, detected, request.audio.duration_ms)
+        for batch in batches.values():
+            model = batch[0][1]
+            decoded = decode_windowed_batch(
                 model,
-                samples,
+                [item for _, _, item in batch],
                 window_frames=window_frames,
-                language=language,
-                prompt=prompt,
                 beam_size=self._settings.stt_beam_size,
             )
+            for (index, _, item), first in zip(batch, decoded, strict=True):
+                text = guarded(first, functools.partial(self._full_text, model, item)).strip()
+                duration_s = len(item.samples) / SAMPLE_RATE_HZ
+                segments = [_Segment(text, 0.0, duration_s)] if text else []
+                results[index] = _transcript(segments, item.language, requests[index].audio.duration_ms)
+        return [result if result is not None else ModelError("no transcript") for result in results]
 
-        def full() -> str:
-            return "".join(segment.text for segment in self._decode_full(model, samples, language, prompt)[0])
+    def _prepared(self, request: SttRequest) -> tuple[Any, WhisperModel, str]:
+        """16 kHz float32 samples, the model and the language code for `request`; raises on a bad request."""
+        if request.audio.sample_count == 0:
+            raise AudioError("audio to transcribe is empty")
+        code = language_code(request.language or self._settings.stt_language)
+        samples = resample(request.audio, SAMPLE_RATE_HZ).to_float32()
+        if code == AUTO:
+            code = self._identify(samples)
+        model = self._model_for(code)
+        if code not in model.supported_languages:
+            raise InputError(f"Whisper does not know the language {code!r}", details={"language": code})
+        return samples, model, code
 
-        text = guarded(windowed, full).strip()
-        duration_s = len(samples) / SAMPLE_RATE_HZ
-        return ([_Segment(text, 0.0, duration_s)] if text else []), language
+    def _full_text(self, model: WhisperModel, item: WindowRequest) -> str:
+        return "".join(
+            segment.text for segment in self._decode_full(model, item.samples, item.language, item.prompt)[0]
+        )
 
     def _decode_full(
         self, model: WhisperModel, samples: Any, language: str, prompt: str | None
@@ -252,6 +271,21 @@ class WhisperStt:
                     )
                 self._multilingual = load_model(self._find_multilingual(), self._settings)
             return self._multilingual
+
+
+def _transcript(segments: list[Any], language: str, duration_ms: float) -> Transcript:
+    return Transcript(
+        text="".join(segment.text for segment in segments).strip(),
+        language=language,
+        duration_ms=duration_ms,
+        segments=tuple(
+            TranscriptSegment(
+                segment.text.strip(), 1000.0 * segment.start, min(1000.0 * segment.end, duration_ms)
+            )
+            for segment in segments
+            if segment.text.strip()
+        ),
+    )
 
 
 def checked_model_directory(setting: str) -> Path:
