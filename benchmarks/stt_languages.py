@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import time
 
+from stt_window import edit_distance, percentile, words
 from voxhub.audio import PcmAudio, decode_audio, resample
 from voxhub.config import Settings
 from voxhub.engines.stt.whisper import WhisperStt
@@ -57,25 +57,6 @@ def espeak(text: str, voice: str, words_per_minute: int) -> PcmAudio:
     ).stdout
     quiet = PcmAudio.silence(200, 16000)
     return quiet + resample(decode_audio(wav), 16000) + quiet
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9ąćęłńóśźż']+", text.lower().replace("-", " "))
-
-
-def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
-    row = list(range(len(hypothesis) + 1))
-    for i, expected in enumerate(reference, 1):
-        previous_diagonal, row[0] = row[0], i
-        for j, heard in enumerate(hypothesis, 1):
-            substitution = previous_diagonal + (expected != heard)
-            previous_diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, substitution)
-    return row[-1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def measure(

@@ -72,7 +72,8 @@ def with_noise(audio: PcmAudio, snr_db: float, seed: int) -> PcmAudio:
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
+    """Lower-case words without punctuation (Polish letters kept, for benchmarks/stt_languages.py)."""
+    return re.findall(r"[a-z0-9ąćęłńóśźż']+", text.lower().replace("-", " "))
 
 
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:

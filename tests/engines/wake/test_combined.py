@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engines.wake.test_openwakeword import listen
+from tests.engines.wake.test_micro import listen
 from tests.speech import espeak_speech, padded, piper_speech
 from voxhub.config import Settings
 from voxhub.engines.wake.combined import CombinedWake

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engines.wake.test_openwakeword import listen
+from tests.engines.wake.test_micro import listen
 from tests.speech import padded, piper_speech
 from voxhub.config import Settings
 from voxhub.engines.wake.custom import read_custom_model

@@ -17,8 +17,8 @@ from tests.speech import espeak_speech, padded
 from tests.speech import piper_speech as speak_like_piper
 from voxhub.audio import PcmAudio
 from voxhub.config import Settings, load_settings
-from voxhub.engines.wake.base import WakeDetection, wake_detections
-from voxhub.engines.wake.micro import MicroWake, MicroWakeStream
+from voxhub.engines.wake.base import WakeDetection, WakeStream, wake_detections
+from voxhub.engines.wake.micro import MicroWake
 from voxhub.errors import ConfigError
 
 EVERYDAY_PHRASES = [
@@ -48,7 +48,7 @@ async def micro(session_settings: Settings) -> AsyncIterator[MicroWake]:
     await engine.aclose()
 
 
-def listen(stream: MicroWakeStream, audio: PcmAudio, chunk_ms: int = 10) -> list[WakeDetection]:
+def listen(stream: WakeStream, audio: PcmAudio, chunk_ms: int = 10) -> list[WakeDetection]:
     """Feed `audio` as a microphone would, `chunk_ms` at a time; every detection made."""
     step = 32 * chunk_ms
     heard = (

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.engines.wake.test_micro import listen
 from tests.speech import padded, piper_speech
-from voxhub.audio import PcmAudio
 from voxhub.config import Settings, load_settings
-from voxhub.engines.wake.base import WakeDetection, WakeStream
 from voxhub.engines.wake.openwakeword import OpenWake
 from voxhub.errors import ConfigError
 
@@ -24,12 +23,6 @@ async def oww(session_settings: Settings) -> AsyncIterator[OpenWake]:
     await engine.warm_up()
     yield engine
     await engine.aclose()
-
-
-def listen(stream: WakeStream, audio: PcmAudio, chunk_ms: int = 10) -> list[WakeDetection]:
-    step = 32 * chunk_ms
-    heard = (stream.process(audio.pcm_s16le[i : i + step]) for i in range(0, len(audio.pcm_s16le), step))
-    return [found for found in heard if found is not None]
 
 
 @pytest.mark.parametrize(
