@@ -87,6 +87,7 @@ class SessionTimers:
         self._missed: dict[str, list[Timer]] = {}  # restored timers that rang with no conversation open
         self._last_write: asyncio.Task[Any] | None = None
         self._writes: set[asyncio.Task[Any]] = set()
+        self._ringing: set[asyncio.Task[Any]] = set()
 
     def of(self, session_id: str) -> TimerService:
         """The session's timers (made on first use)."""
@@ -121,6 +122,12 @@ class SessionTimers:
         """Every store write asked for so far done."""
         if self._last_write is not None:
             await asyncio.wait({self._last_write})
+
+    async def settle(self) -> None:
+        """Timers that have run out done ringing (or found rung elsewhere), and every store write done."""
+        await asyncio.sleep(0)  # timers woken just now reach `_ring`
+        while busy := self._ringing | self._writes:
+            await asyncio.wait(busy)
 
     def attach(self, session_id: str, ring: Ring) -> Callable[[], Awaitable[None]]:
         """`ring` hears the session's timers until the returned function is awaited (the conversation closed)."""
@@ -223,6 +230,16 @@ class SessionTimers:
             logger.exception("announcing timer %s on session %s failed", timer.id, session_id)
 
     async def _ring(self, session_id: str, timer: Timer) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._ringing.add(task)
+        try:
+            await self._ring_once(session_id, timer)
+        finally:
+            if task is not None:
+                self._ringing.discard(task)
+
+    async def _ring_once(self, session_id: str, timer: Timer) -> None:
         restored = (session_id, timer.id) in self._restored
         self._restored.discard((session_id, timer.id))
         if not await self._claimed(session_id, timer):
