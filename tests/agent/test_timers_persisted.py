@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from tests.agent.test_timers_everywhere import server_and_socket
 from tests.agent.test_timers_offline import VirtualClock
 from tests.sessions.conftest import database_url, postgres_url  # noqa: F401  (fixtures)
 from voxhub.agent.session_timers import SessionTimers
 from voxhub.agent.tools.timers import Timer
+from voxhub.config import Settings
+from voxhub.engines.pool import EnginePool
 from voxhub.sessions import Store, open_store
 from voxhub.sessions.timer_store import TimerStore
 
@@ -171,3 +175,22 @@ async def test_two_instances_on_one_postgresql_store_ring_a_restored_timer_once(
     assert await TimerStore(first).all() == []
     for timers in instances:
         await timers.aclose()
+
+
+@pytest.mark.slow
+async def test_a_timer_set_over_rest_is_still_running_after_the_server_restarts(
+    session_settings: Settings, engine_pool: EnginePool, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    async with server_and_socket(session_settings, engine_pool, data) as (http, _socket, session):
+        set_it = {"text": "set a 2 hour pasta timer", "session_id": session}
+        assert (await http.post("/offline/chat", json=set_it)).json()["response"] == (
+            "Your pasta timer is set for 2 hours."
+        )
+
+    async with server_and_socket(session_settings, engine_pool, data) as (http, _socket, _other):
+        ask = {"text": "how much time is left on the pasta timer", "session_id": session}
+        answer = (await http.post("/offline/chat", json=ask)).json()["response"]
+
+    # minutes are rounded: a slow machine may take more than half a minute between the two
+    assert answer in ("Your pasta timer has 2 hours left.", "Your pasta timer has 1 hour 59 minutes left.")
