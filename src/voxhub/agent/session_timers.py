@@ -10,7 +10,9 @@ cancelled or rings, and `restore` (at start-up) arms every stored timer again fo
 whose end passed while voxhub was down rings at once: through Home Assistant straight away, and on the
 session's conversations when the first one opens (its sockets were cut by the restart). Whoever rings a
 timer first deletes its row (`TimerStore.claim`); an instance that finds the row gone stays silent, so
-instances sharing a store that all restored a timer ring it once.
+instances sharing a store that all restored a timer ring it once. A restored timer that no conversation of
+this instance would hear waits `CLAIM_GRACE_SECS` before claiming, so the instance holding the session's
+sockets (which claims at once) is the one that rings it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from voxhub.sessions.timer_store import StoredTimer, TimerStore
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+CLAIM_GRACE_SECS = 2.0  # a restored timer no conversation here hears waits this long for one that does
 
 Ring = Callable[[Timer], Awaitable[None]]
 
@@ -73,11 +76,13 @@ class SessionTimers:
         notify: Ring | None = None,
         *,
         store: TimerStore | None = None,
+        claim_grace_secs: float = CLAIM_GRACE_SECS,
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.notify = notify
         self.store = store
+        self.claim_grace_secs = claim_grace_secs
         self._clock = clock
         self._sleep = sleep
         self._services: dict[str, TimerService] = {}
@@ -242,6 +247,9 @@ class SessionTimers:
     async def _ring_once(self, session_id: str, timer: Timer) -> None:
         restored = (session_id, timer.id) in self._restored
         self._restored.discard((session_id, timer.id))
+        if restored and not self.listening(session_id) and self.store is not None:
+            # maybe another instance's timer, restored here too: the one with the session's sockets rings it
+            await self._sleep(self.claim_grace_secs)
         if not await self._claimed(session_id, timer):
             logger.info("timer %s rang on another instance", timer.id)
             return
