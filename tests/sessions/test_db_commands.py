@@ -102,6 +102,7 @@ def test_copy_moves_an_sqlite_install_into_postgresql_with_its_counts(data_dir: 
         "profiles": "1",
         "documents": "0",
         "webhook_outbox": "0",
+        "timers": "0",
         "persona files": "1",
         "autofunction files": "1",
     }

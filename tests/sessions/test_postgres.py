@@ -112,6 +112,7 @@ async def test_without_migrate_on_start_an_old_schema_is_refused_with_the_comman
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("DROP TABLE documents")
         admin.execute("DROP TABLE webhook_outbox, webhook_leases")
+        admin.execute("DROP TABLE timers")
         admin.execute("UPDATE schema_version SET version = 2")
 
     with pytest.raises(ConfigError, match="voxhub db migrate"):

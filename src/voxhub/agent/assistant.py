@@ -32,6 +32,7 @@ from voxhub.pipeline.reply import ReplyOptions
 from voxhub.sessions.live import AgentSetup
 from voxhub.sessions.manager import Session
 from voxhub.sessions.store import Store
+from voxhub.sessions.timer_store import TimerStore
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -151,8 +152,12 @@ class Assistant:
         notify = None
         if client is not None and settings.homeassistant_timer_notify:
             notify = HomeAssistantNotifier(client, settings.homeassistant_timer_notify)
-        timers = SessionTimers(notify)
+        timers = SessionTimers(notify, store=TimerStore(store))
         closers.append(timers.aclose)
+        try:
+            await timers.restore()  # the timers running when voxhub stopped run on (or ring now)
+        except Exception as exc:
+            logger.warning("the stored timers could not be restored: %s", exc)
         tools = await _tools(settings, client, closers)
         documents = store if store.backend == "postgresql" else None  # SQLite installs keep their files
         autofunctions = AutoFunctionService(settings, llm, tools, documents=documents)

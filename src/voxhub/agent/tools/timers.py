@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voxhub.agent.tools.base import ToolError
 
@@ -23,6 +23,7 @@ MAX_TIMER_SECS = 7 * 24 * 3600.0
 MAX_TIMERS = 32
 
 OnTimerFired = Callable[["Timer"], Awaitable[None] | None]
+OnTimerChanged = Callable[["Timer"], None]
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -62,6 +63,8 @@ class TimerService:
     ) -> None:
         """`clock` (wall-clock seconds) and `sleep` are time.time and asyncio.sleep; tests give virtual ones."""
         self.on_fired = on_fired
+        self.on_started: OnTimerChanged | None = None  # a new timer (not a restored one), to persist it
+        self.on_cancelled: OnTimerChanged | None = None
         self.max_timers = max_timers
         self.clock = clock
         self._sleep = sleep
@@ -83,11 +86,26 @@ class TimerService:
         if len(self._timers) >= self.max_timers:
             raise ToolError(f"at most {self.max_timers} timers can run at once")
         timer = Timer(str(next(self._ids)), name, float(duration_secs), self.clock() + duration_secs)
+        self._arm(timer)
+        if self.on_started is not None:
+            self.on_started(timer)
+        return timer
+
+    def restore(self, timer: Timer) -> Timer:
+        """A timer set before (kept in the session store) runs again for the time it has left, at once if
+        its end has passed; new timers are numbered after it. Renumbered if its id is taken."""
+        if timer.id in self._timers:
+            timer = replace(timer, id=str(next(self._ids)))
+        elif timer.id.isdigit():
+            self._ids = itertools.count(max(int(timer.id) + 1, next(self._ids)))
+        self._arm(timer)
+        return timer
+
+    def _arm(self, timer: Timer) -> None:
         self._timers[timer.id] = timer
         self._tasks[timer.id] = asyncio.get_running_loop().create_task(
             self._run(timer), name=f"timer-{timer.id}"
         )
-        return timer
 
     def cancel(self, name_or_id: str) -> Timer:
         """Stop a timer, found by its name (any case) or id."""
@@ -102,6 +120,8 @@ class TimerService:
         task = self._tasks.pop(timer.id, None)
         if task is not None:
             task.cancel()
+        if self.on_cancelled is not None:
+            self.on_cancelled(timer)
         return timer
 
     def find(self, name_or_id: str) -> Timer | None:
@@ -128,7 +148,9 @@ class TimerService:
         return next((t for t in self._timers.values() if t.name and _normalized(t.name) == wanted), None)
 
     async def _run(self, timer: Timer) -> None:
-        await self._sleep(timer.duration_secs)
+        left = timer.ends_at - self.clock()
+        if left > 0:
+            await self._sleep(left)
         self._timers.pop(timer.id, None)
         self._tasks.pop(timer.id, None)
         logger.info("timer %s done", timer.label, extra={"timer": timer.id})

@@ -47,6 +47,7 @@ TABLES: tuple[Table, ...] = (
         ("seq",),
         identity="seq",
     ),
+    Table("timers", ("id", "session_id", "timer_id", "name", "duration", "ends_at", "created_at"), ("id",)),
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}
 

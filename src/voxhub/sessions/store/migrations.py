@@ -101,6 +101,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             " expires_at DOUBLE PRECISION NOT NULL)",
         ),
     ),
+    Migration(
+        5,
+        "timers: each session's running timers, so they outlive a restart",
+        sqlite=(
+            "CREATE TABLE timers (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, timer_id TEXT NOT NULL,"
+            " name TEXT, duration REAL NOT NULL, ends_at REAL NOT NULL, created_at REAL NOT NULL)",
+            "CREATE INDEX timers_by_session ON timers (session_id)",
+        ),
+        postgres=(
+            "CREATE TABLE timers (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, timer_id TEXT NOT NULL,"
+            " name TEXT, duration DOUBLE PRECISION NOT NULL, ends_at DOUBLE PRECISION NOT NULL,"
+            " created_at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX timers_by_session ON timers (session_id)",
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 
