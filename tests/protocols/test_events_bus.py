@@ -9,15 +9,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
+from wyoming.handle import Handled
+from wyoming.wake import Detect
 
 from tests.api.live import free_port, live_server
 from tests.api.test_webhooks import SECRET, Receiver
 from tests.protocols.realtime_client import TEXT_ONLY, ask_in_text, realtime
-from tests.protocols.wyoming.conftest import read_until, serve_wyoming
-from tests.speech import espeak_speech, padded, words
+from tests.protocols.wyoming.conftest import Voxhub, read_until, serve_wyoming
+from tests.speech import espeak_speech, padded, piper_speech, words
+from voxhub.audio import PcmAudio
 from voxhub.config import load_settings
 from voxhub.engines.pool import EnginePool
 
@@ -83,26 +89,72 @@ async def test_a_webhook_receives_a_realtime_sessions_response(
     assert (event["type"], event["session_id"], event["data"]["text"]) == ("response", session_id, answer)
 
 
-async def test_a_wyoming_transcription_is_on_the_events_socket_under_the_clients_id(
-    tmp_path: Path, models_dir: Path, engine_pool: EnginePool
-) -> None:
+@pytest.fixture(scope="module")
+async def voxhub(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, engine_pool: EnginePool
+) -> AsyncIterator[Voxhub]:
+    async with serve_wyoming(tmp_path_factory.mktemp("data"), models_dir, engine_pool) as running:
+        yield running
+
+
+async def stream(client: AsyncTcpClient, audio: PcmAudio) -> None:
+    """`audio` in 100 ms chunks, as a satellite's microphone sends it, then `audio-stop`."""
+    rate, pcm = audio.sample_rate_hz, audio.pcm_s16le
+    step = rate // 10 * 2
+    await client.write_event(AudioStart(rate, 2, 1).event())
+    for offset in range(0, len(pcm), step):
+        await client.write_event(AudioChunk(rate, 2, 1, pcm[offset : offset + step]).event())
+    await client.write_event(AudioStop().event())
+
+
+SATELLITE = "wyoming-127.0.0.1"  # the tests' client address
+
+
+async def test_a_wyoming_transcription_is_on_the_events_socket_under_the_clients_id(voxhub: Voxhub) -> None:
     speech = padded(espeak_speech("What time is it?"), before_ms=300, after_ms=300)
-    pcm = speech.pcm_s16le
-    step = 16000 // 10 * 2  # 100 ms chunks, as a satellite's microphone sends them
-    async with (
-        serve_wyoming(tmp_path / "data", models_dir, engine_pool) as voxhub,
-        events(voxhub.http_url, session_id="wyoming-127.0.0.1", type="transcript") as subscriber,
-    ):
+    async with events(voxhub.http_url, session_id=SATELLITE, type="transcript") as subscriber:
         async with voxhub.client() as client:
             await client.write_event(Transcribe(language="en").event())
-            await client.write_event(AudioStart(16000, 2, 1).event())
-            for offset in range(0, len(pcm), step):
-                await client.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + step]).event())
-            await client.write_event(AudioStop().event())
+            await stream(client, speech)
             replies = await read_until(client, "transcript")
         published = await subscriber.until("transcript", final=True)
 
     said = Transcript.from_event(replies[-1]).text
     assert words(said) == ["what", "time", "is", "it"]
-    assert (published["session_id"], published["data"]["text"]) == ("wyoming-127.0.0.1", said)
+    assert (published["session_id"], published["data"]["text"]) == (SATELLITE, said)
     assert published["data"]["is_final"] is True
+
+
+async def test_a_wyoming_wake_detection_is_a_wake_word_event(voxhub: Voxhub) -> None:
+    speech = padded(piper_speech("Hey Jarvis."), before_ms=500, after_ms=1000)
+    async with events(voxhub.http_url, session_id=SATELLITE, type="wake_word") as subscriber:
+        async with voxhub.client() as client:
+            await client.write_event(Detect(names=["hey_jarvis"]).event())
+            await stream(client, speech)
+            await read_until(client, "detection")
+        published = await subscriber.until("wake_word")
+
+    assert published["data"]["wake_word"] == "hey_jarvis"
+    assert published["data"]["confidence"] > 0
+
+
+async def test_a_wyoming_handle_turns_response_is_under_its_conversation_id(voxhub: Voxhub) -> None:
+    async with events(voxhub.http_url, session_id="ha-conv-events", type="response") as subscriber:
+        async with voxhub.client() as client:
+            context = {"conversation_id": "ha-conv-events"}
+            await client.write_event(Transcript(text="Hello!", context=context).event())
+            reply = (await read_until(client, "handled", "not-handled"))[-1]
+        published = await subscriber.until("response")
+
+    assert published["data"]["text"] == Handled.from_event(reply).text
+
+
+async def test_a_wyoming_error_is_an_error_event_under_the_clients_id(voxhub: Voxhub) -> None:
+    async with events(voxhub.http_url, session_id=SATELLITE, type="error") as subscriber:
+        async with voxhub.client() as client:
+            await client.write_event(Event("no-such-event"))
+            await read_until(client, "error")
+        published = await subscriber.until("error")
+
+    assert published["data"]["code"] == "invalid_frame"
+    assert "no-such-event" in published["data"]["error"]
