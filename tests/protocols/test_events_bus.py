@@ -70,6 +70,26 @@ async def test_a_realtime_sessions_response_is_on_the_events_socket_under_its_se
     assert published["turn_id"]
 
 
+async def test_a_realtime_sessions_spoken_final_transcript_is_on_the_events_socket(
+    tmp_path: Path, models_dir: Path, engine_pool: EnginePool
+) -> None:
+    question = padded(
+        espeak_speech("What is the capital of France?", sample_rate_hz=24000), before_ms=300, after_ms=1500
+    )
+    settings = load_settings(data_dir=tmp_path / "data", models_dir=models_dir)
+    async with live_server(settings, engine_pool) as url, realtime(url.replace("http", "ws", 1)) as client:
+        session_id = client.received[0]["session"]["id"]
+        async with events(url, session_id=session_id, type="transcript") as subscriber:
+            await client.send(TEXT_ONLY)
+            await client.until("session.updated")
+            await client.append_audio(question.pcm_s16le)
+            heard = await client.until("conversation.item.input_audio_transcription.completed", 120)
+            published = await subscriber.until("transcript", final=True)
+
+    assert (published["session_id"], published["data"]["text"]) == (session_id, heard["transcript"])
+    assert "france" in published["data"]["text"].lower()
+
+
 async def test_a_webhook_receives_a_realtime_sessions_response(
     tmp_path: Path, models_dir: Path, engine_pool: EnginePool
 ) -> None:
