@@ -145,6 +145,31 @@ async def test_a_wyoming_transcription_is_on_the_events_socket_under_the_clients
     assert published["data"]["is_final"] is True
 
 
+async def test_a_streaming_wyoming_clients_partials_come_before_the_final_in_one_turn(voxhub: Voxhub) -> None:
+    speech = padded(
+        espeak_speech("Please turn on the kitchen light and close the blinds."), before_ms=300, after_ms=300
+    )
+    pcm, step = speech.pcm_s16le, 16000 // 10 * 2
+    half = len(pcm) * 2 // 3 // step * step
+    async with events(voxhub.http_url, session_id=SATELLITE, type="transcript") as subscriber:
+        async with voxhub.client() as client:
+            await client.write_event(Transcribe(language="en", context={"streaming": True}).event())
+            await client.write_event(AudioStart(16000, 2, 1).event())
+            for offset in range(0, half, step):
+                await client.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + step]).event())
+            await read_until(client, "transcript-chunk")  # a partial decode has been sent
+            partial = await subscriber.until("transcript")
+            for offset in range(half, len(pcm), step):
+                await client.write_event(AudioChunk(16000, 2, 1, pcm[offset : offset + step]).event())
+            await client.write_event(AudioStop().event())
+            await read_until(client, "transcript-stop")
+        final = await subscriber.until("transcript", final=True)
+
+    assert partial["data"]["is_final"] is False
+    assert partial["data"]["text"]
+    assert partial["turn_id"] == final["turn_id"]
+
+
 async def test_a_wyoming_wake_detection_is_a_wake_word_event(voxhub: Voxhub) -> None:
     speech = padded(piper_speech("Hey Jarvis."), before_ms=500, after_ms=1000)
     async with events(voxhub.http_url, session_id=SATELLITE, type="wake_word") as subscriber:
