@@ -11,6 +11,7 @@ one session's events in order.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from voxhub.api.events import error_event, frame_event
@@ -47,6 +48,13 @@ def publish_error(state: ServerState, session_id: str, code: str, message: str) 
 
 
 async def flushed() -> None:
-    """Wait for the outbox writes under way (for tests and orderly shutdown)."""
-    while _writing:
-        await asyncio.gather(*list(_writing), return_exceptions=True)
+    """Wait for this event loop's outbox writes under way."""
+    loop = asyncio.get_running_loop()
+    while writing := [task for task in _writing if task.get_loop() is loop]:
+        await asyncio.gather(*writing, return_exceptions=True)
+
+
+async def start(state: ServerState) -> Callable[[], Awaitable[None]]:
+    """A side server that serves nothing: its stop, run after the protocol servers stop and before the
+    webhooks close, lets the last events reach the outbox."""
+    return flushed
