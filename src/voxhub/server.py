@@ -18,7 +18,7 @@ from voxhub.config import Settings, env_name
 from voxhub.engines.pool import EnginePool
 from voxhub.engines.registry import Stage
 from voxhub.errors import ConfigError, VoxhubError
-from voxhub.protocols import compat, compat_ws, openai_http, realtime
+from voxhub.protocols import compat, compat_ws, native_events, openai_http, realtime
 from voxhub.protocols.wyoming import server as wyoming
 from voxhub.protocols.wyoming.access import listen_address
 from voxhub.web import mount_web_client
@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, engines: EnginePool | None = None) -> Fast
         settings,
         engines=engines,
         routers=PROTOCOL_ROUTERS,
-        side_servers=(wyoming.start,),
+        side_servers=(native_events.start, wyoming.start),  # stopped in reverse: events flushed last
         load_progress=loading,
     )
     app.state.startup_error = None

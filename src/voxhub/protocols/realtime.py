@@ -23,6 +23,7 @@ from voxhub.pipeline.frames import (
 )
 from voxhub.pipeline.reply import ReplyOptions
 from voxhub.pipeline.turns import heard_words
+from voxhub.protocols.native_events import publish_frame
 from voxhub.protocols.realtime_events import (
     CLIENT_EVENTS,
     InvalidEvent,
@@ -260,6 +261,8 @@ class RealtimeConnection(ClientConnection):
     # -- pipeline frames → server events ------------------------------------------------------------
 
     async def _on_frame(self, frame: Frame) -> None:
+        if self.session is not None:  # voxhub's own events too, for WS /api/v1/events and the webhooks
+            publish_frame(self.state, frame, self.session.id)
         match frame:
             case SpeechStartedFrame(timestamp_ms=at):
                 self._user_item, self._partial, self._partial_sent = new_id("item"), "", ""

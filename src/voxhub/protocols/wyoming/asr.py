@@ -24,6 +24,7 @@ from voxhub.engines.stt.scheduler import SttScheduler
 from voxhub.errors import AudioError, PayloadTooLargeError, VoxhubError
 
 Write = Callable[[Event], Awaitable[None]]
+Heard = Callable[[str, str | None, bool], None]  # text, language, is_final: for the event bus
 PARTIAL_INTERVAL_MS = 400.0
 
 
@@ -43,12 +44,14 @@ class Transcription:
         language: str | None,
         max_bytes: int,
         streaming: bool = False,
+        heard: Heard | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._language = language
         self._max_bytes = max_bytes
         self._streaming = streaming
+        self._heard = heard
         self._parts: list[bytes] = []
         self._rate = 16000
         self._received_bytes = 0
@@ -94,6 +97,8 @@ class Transcription:
             await self._write(Transcript(text=text, language=language).event())
             if self._streaming:
                 await self._write(TranscriptStop().event())
+        if self._heard is not None:
+            self._heard(text, language, True)
 
     async def cancel(self) -> None:
         self._finishing = True
@@ -124,6 +129,8 @@ class Transcription:
                 return
             async with self._writing:
                 await self._send_new_words(text.strip(), final=False)
+            if self._heard is not None:
+                self._heard(text.strip(), self._language, False)
 
     async def _send_new_words(self, text: str, *, final: bool) -> None:
         """Send the words beyond those already sent; a partial's last word may still change, so it waits."""

@@ -13,6 +13,7 @@ from wyoming.handle import Handled, NotHandled
 
 from voxhub.errors import InputError, VoxhubError
 from voxhub.pipeline.frames import ErrorFrame, Frame, ResponseFrame
+from voxhub.protocols.native_events import publish_error, publish_frame
 from voxhub.protocols.wyoming.access import SESSION_PREFIX, ConversationRefused, own_session_id
 from voxhub.sessions.live import open_conversation
 from voxhub.sessions.manager import Session, SessionExists, SessionNotFound
@@ -44,8 +45,11 @@ class _Answer:
             self.done.set()
 
 
-async def handle_transcript(state: ServerState, transcript: Transcript) -> Event:
+async def handle_transcript(state: ServerState, transcript: Transcript, client_id: str = "") -> Event:
     """Run the turn on the session named by `context.conversation_id` (a new one if none or unknown).
+
+    The turn's events (`response`, `tool_call`, `error`, ...) go to `WS /api/v1/events` and the webhooks
+    under the session's id; a turn that fails before it has a session, under `client_id`.
 
     With `auth_token` set only a session begun over Wyoming may be used (see `access`): naming another
     raises ConversationRefused, which the connection answers with an `error` event.
@@ -53,6 +57,7 @@ async def handle_transcript(state: ServerState, transcript: Transcript) -> Event
     context = transcript.context if isinstance(transcript.context, dict) else {}
     conversation_id = context.get("conversation_id")
     named = conversation_id if isinstance(conversation_id, str) else None
+    session: Session | None = None
     try:
         if state.settings.auth_token is not None:
             session = await _wyoming_session(state, named)
@@ -60,12 +65,18 @@ async def handle_transcript(state: ServerState, transcript: Transcript) -> Event
             session = await _session(state, named)
         reply_context = {**context, "conversation_id": session.id}
         answer = _Answer()
+        session_id = session.id
+
+        async def send(frame: Frame) -> None:
+            publish_frame(state, frame, session_id)
+            await answer.send(frame)
+
         conversation = await open_conversation(
             session,
             state.sessions,
             state.engines,
             state.settings,
-            send=answer.send,
+            send=send,
             metrics=state.metrics,
             paced=False,
             agent=state.assistant,
@@ -81,6 +92,8 @@ async def handle_transcript(state: ServerState, transcript: Transcript) -> Event
     except (VoxhubError, TimeoutError) as exc:
         message = exc.message if isinstance(exc, VoxhubError) else "the answer took too long"
         logger.warning("wyoming handle failed", extra={"error": message})
+        code = exc.code if isinstance(exc, VoxhubError) else "timeout"
+        publish_error(state, session.id if session is not None else client_id, code, message)
         return NotHandled(text=message, context=context or None).event()
     if answer.text is None:
         return NotHandled(text=answer.error or "no answer", context=reply_context).event()

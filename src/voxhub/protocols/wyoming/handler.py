@@ -23,8 +23,12 @@ from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart
 from wyoming.wake import Detect
 
 from voxhub.api.errors import ServerBusy
+from voxhub.engines.wake.base import WakeDetection
 from voxhub.errors import VoxhubError
 from voxhub.language import language_code
+from voxhub.pipeline.frames import TranscriptFrame, WakeWordFrame
+from voxhub.pipeline.responder import new_turn_id
+from voxhub.protocols.native_events import publish_error, publish_frame
 from voxhub.protocols.wyoming.admission import ClientLimit, TooManyConnections, WorkSlot
 from voxhub.protocols.wyoming.asr import Transcription, wants_streaming
 from voxhub.protocols.wyoming.audio import AudioFormat, AudioInput
@@ -77,20 +81,24 @@ class Connection(AsyncEventHandler):
         self._input: AudioInput | None = None
         self._listening: Transcription | WakeListening | None = None
         self._streaming: StreamingSpeech | None = None
+        peer = writer.get_extra_info("peername")
+        self._address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        # Wyoming has no session: the events of asr and wake go out under the client's address.
+        self.events_id = f"wyoming-{self._address}"
+        self._utterance = ""  # the turn id of the utterance being transcribed, for its events
 
     async def run(self) -> None:
         """Serve until the client closes, a fatal error or the server stops; then close the socket."""
         task = asyncio.current_task()
         assert task is not None  # the server runs each connection in its own task
         self._running.add(task)
-        peer = self.writer.get_extra_info("peername")
-        address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        address = self._address
         try:
             try:
                 self._clients.open(address)
             except TooManyConnections as exc:
                 logger.warning("wyoming connection refused", extra={"error": exc.code, "reason": exc.message})
-                await self._fail(Error(exc.message, exc.code))
+                await self._fail(exc.code, exc.message)
                 return
             try:
                 await self._serve()
@@ -109,7 +117,7 @@ class Connection(AsyncEventHandler):
             pass  # the client went away, or stopped reading
         except Exception:
             logger.exception("wyoming connection failed")
-            await self._fail(Error("internal server error", "internal_error"))
+            await self._fail("internal_error", "internal server error")
 
     async def _next(self) -> bool:
         """Read one event strictly (see `framing`) and answer it; False when the connection must close."""
@@ -118,7 +126,7 @@ class Connection(AsyncEventHandler):
             return event is not None and await self.handle_event(checked(event))
         except VoxhubError as exc:
             logger.warning("wyoming request rejected", extra={"error": exc.code, "reason": exc.message})
-            await self._fail(Error(exc.message, exc.code))
+            await self._fail(exc.code, exc.message)
             if isinstance(exc, ServerBusy | IdleTimeout) or getattr(exc, "fatal", False):
                 return False
             if not isinstance(exc, FrameError):
@@ -183,7 +191,7 @@ class Connection(AsyncEventHandler):
         elif kind == "transcript":
             transcript = parse(Transcript, event)
             with self._slot.holding("turn"):
-                reply = await handle_transcript(self._state, transcript)
+                reply = await handle_transcript(self._state, transcript, self.events_id)
             await self.write_event(reply)
         else:
             raise FrameError(
@@ -200,7 +208,7 @@ class Connection(AsyncEventHandler):
         self._input = AudioInput()
         if self._detect is not None:
             engine = await state.engines.get("wake")
-            self._listening = WakeListening(engine, self.write_event, self._detect.names)
+            self._listening = WakeListening(engine, self.write_event, self._detect.names, self._woke)
         else:
             language = self._transcribe.language if self._transcribe is not None else None
             self._listening = Transcription(
@@ -209,7 +217,9 @@ class Connection(AsyncEventHandler):
                 language=language_code(language) if language else None,
                 max_bytes=state.settings.max_audio_bytes,
                 streaming=self._transcribe is not None and wants_streaming(self._transcribe.context),
+                heard=self._heard,
             )
+            self._utterance = new_turn_id()
         self._detect = self._transcribe = None
 
     async def _audio(self, chunk: AudioChunk) -> None:
@@ -270,6 +280,17 @@ class Connection(AsyncEventHandler):
             finally:
                 self._slot.give_back("speaking")
 
-    async def _fail(self, error: Error) -> None:
+    async def _fail(self, code: str, message: str) -> None:
+        publish_error(self._state, self.events_id, code, message)
         with contextlib.suppress(ConnectionError):
-            await self.write_event(error.event())
+            await self.write_event(Error(message, code).event())
+
+    # the native events of asr and wake (docs/wyoming.md#events), as they are produced
+
+    def _heard(self, text: str, language: str | None, final: bool) -> None:
+        frame = TranscriptFrame(text, final, self._utterance, language)
+        publish_frame(self._state, frame, self.events_id)
+
+    def _woke(self, detection: WakeDetection) -> None:
+        frame = WakeWordFrame(detection.wake_word, detection.confidence, detection.timestamp_ms)
+        publish_frame(self._state, frame, self.events_id)

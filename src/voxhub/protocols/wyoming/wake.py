@@ -9,10 +9,11 @@ from wyoming.event import Event
 from wyoming.wake import Detection, NotDetected
 
 from voxhub.audio import PcmAudio
-from voxhub.engines.wake.base import WakeEngine
+from voxhub.engines.wake.base import WakeDetection, WakeEngine
 from voxhub.errors import InputError
 
 Write = Callable[[Event], Awaitable[None]]
+Heard = Callable[[WakeDetection], None]  # for the event bus
 
 
 def wake_word_names(engine: WakeEngine, requested: Sequence[str] | None) -> list[str] | None:
@@ -32,9 +33,12 @@ def wake_word_names(engine: WakeEngine, requested: Sequence[str] | None) -> list
 class WakeListening:
     """One detection request over an audio stream."""
 
-    def __init__(self, engine: WakeEngine, write: Write, names: Sequence[str] | None) -> None:
+    def __init__(
+        self, engine: WakeEngine, write: Write, names: Sequence[str] | None, heard: Heard | None = None
+    ) -> None:
         self._stream = engine.create_stream(wake_word_names(engine, names))
         self._write = write
+        self._heard = heard
         self.detected = False
 
     async def push(self, audio: PcmAudio) -> None:
@@ -45,6 +49,8 @@ class WakeListening:
             await self._write(
                 Detection(name=detection.wake_word, timestamp=round(detection.timestamp_ms)).event()
             )
+            if self._heard is not None:
+                self._heard(detection)
 
     async def finish(self) -> None:
         if not self.detected:
