@@ -40,7 +40,7 @@ def remote_address(settings: Settings, stage: str, what: str) -> RemoteAddress:
     port: int = getattr(settings, f"{stage}_wyoming_port")
     if not host:
         raise ConfigError(
-            f"{stage}_engine is wyoming: set {setting} ({env_name(setting)}) to the server's host or"
+            f"{setting} ({env_name(setting)}) is not set: the remote Wyoming server's host or"
             " tcp://host:port",
             details={"setting": setting},
         )
