@@ -190,6 +190,43 @@ async def test_wyoming_goes_through_nginx(cluster: Cluster) -> None:
     assert header["type"] == "info"
 
 
+async def _wyoming_synthesize(cluster: Cluster, text: str) -> dict[str, Any]:
+    """Ask for speech over Wyoming through nginx; the first event back (`audio-start` or `error`)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", cluster.nginx.wyoming_port)
+    try:
+        body = json.dumps({"text": text}).encode()
+        header = {"type": "synthesize", "data_length": len(body)}
+        writer.write(json.dumps(header).encode() + b"\n" + body)
+        await writer.drain()
+        event: dict[str, Any] = json.loads(await asyncio.wait_for(reader.readline(), 30))
+        data = event.get("data") or {}
+        if event.get("data_length"):
+            data = {**data, **json.loads(await reader.readexactly(event["data_length"]))}
+        return {"type": event["type"], **data}
+    finally:
+        writer.close()
+
+
+async def test_wyoming_work_takes_a_cluster_slot_and_is_refused_when_the_cluster_is_full(
+    cluster: Cluster,
+) -> None:
+    results = await asyncio.gather(
+        *(open_session(socket_url(cluster.nginx.ws, f"full-{n}")) for n in range(CAP))
+    )
+    admitted = [socket for socket, _ in results if socket is not None]
+    assert len(admitted) == CAP
+
+    refused = await _wyoming_synthesize(cluster, "Hello.")
+
+    await asyncio.gather(*(socket.close() for socket in admitted))
+    wait_until(lambda: cluster.in_use() == 0, "every slot given back", 10)
+    served = await _wyoming_synthesize(cluster, "Hello.")
+    assert refused["type"] == "error"
+    assert "cluster at capacity" in refused.get("text", "")
+    assert served["type"] == "audio-start"
+    wait_until(lambda: cluster.in_use() == 0, "the Wyoming slot given back", 10)
+
+
 async def test_a_killed_instance_frees_its_slots_within_the_lease_and_its_session_continues_elsewhere(
     cluster: Cluster,
 ) -> None:

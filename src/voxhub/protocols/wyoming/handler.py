@@ -74,7 +74,7 @@ class Connection(AsyncEventHandler):
         self._state = state
         self._running = running  # the server's live connections, ended at shutdown before engines close
         self._clients = clients
-        self._slot = WorkSlot(state.connections)
+        self._slot = WorkSlot(state.connections, state.cluster)
         self._idle_secs = state.settings.wyoming_idle_timeout_secs
         self._transcribe: Transcribe | None = None
         self._detect: Detect | None = None
@@ -190,7 +190,7 @@ class Connection(AsyncEventHandler):
             await self._speak(event)
         elif kind == "transcript":
             transcript = parse(Transcript, event)
-            with self._slot.holding("turn"):
+            async with self._slot.holding("turn"):
                 reply = await handle_transcript(self._state, transcript, self.events_id)
             await self.write_event(reply)
         else:
@@ -204,7 +204,7 @@ class Connection(AsyncEventHandler):
 
     async def _begin_listening(self) -> None:
         state = self._state
-        self._slot.take("listening")
+        await self._slot.take("listening")
         self._input = AudioInput()
         if self._detect is not None:
             engine = await state.engines.get("wake")
@@ -263,11 +263,11 @@ class Connection(AsyncEventHandler):
         if event.type == "synthesize":
             if self._streaming is None:  # inside a stream it repeats the whole text for older servers
                 request = parse(Synthesize, event)
-                with self._slot.holding("speaking"):
+                async with self._slot.holding("speaking"):
                     await Speech(tts, self.write_event, request.voice).say(request.text)
         elif event.type == "synthesize-start":
             voice = parse(SynthesizeStart, event).voice
-            self._slot.take("speaking")
+            await self._slot.take("speaking")
             self._streaming = StreamingSpeech(Speech(tts, self.write_event, voice))
         elif self._streaming is None:
             raise FrameError(f"{event.type} without synthesize-start")
