@@ -15,7 +15,7 @@ import pytest
 from tests.agent.test_timers_everywhere import server_and_socket
 from tests.agent.test_timers_offline import VirtualClock
 from tests.sessions.conftest import database_url, postgres_url  # noqa: F401  (fixtures)
-from voxhub.agent.session_timers import CLAIM_GRACE_SECS, SessionTimers
+from voxhub.agent.session_timers import CLAIM_GRACE_SECS, RESCAN_SECS, SessionTimers
 from voxhub.agent.tools.timers import Timer
 from voxhub.config import Settings
 from voxhub.engines.pool import EnginePool
@@ -225,3 +225,31 @@ async def test_a_timer_set_over_rest_is_still_running_after_the_server_restarts(
     assert re.fullmatch(r"Your pasta timer has (2 hours|1 hour 59 minutes( \d+ seconds?)?) left\.", answer), (
         answer
     )
+
+
+async def test_a_timer_of_an_instance_that_died_rings_on_a_running_one_within_a_rescan(
+    two_instances: tuple[Store, Store], clock: VirtualClock
+) -> None:
+    first, second = two_instances
+    survivor_notified = Rings()
+    survivor = _timers(second, clock, survivor_notified)
+    assert await survivor.restore() == 0  # running before the timer was set
+    survivor.rescan_every(RESCAN_SECS)
+    await _set_then_stop(first, clock, 120, "roast")  # set on another instance, which then died
+
+    await clock.advance(RESCAN_SECS)
+    await survivor.flush()
+    for _ in range(100):  # the rescan's store read is real I/O: let it land (5 s at most)
+        if survivor.of("kitchen").timers():
+            break
+        await asyncio.sleep(0.05)
+    (timer,) = survivor.of("kitchen").timers()
+    await clock.advance(120 - RESCAN_SECS)
+    await clock.advance(CLAIM_GRACE_SECS)
+    await survivor_notified.reach(1)
+    await survivor.settle()
+
+    assert timer.name == "roast"
+    assert survivor_notified.heard == ["Your roast timer is done."]
+    assert await TimerStore(second).all() == []
+    await survivor.aclose()

@@ -158,6 +158,8 @@ class Assistant:
             await timers.restore()  # the timers running when voxhub stopped run on (or ring now)
         except Exception as exc:
             logger.warning("the stored timers could not be restored: %s", exc)
+        if store.backend == "postgresql":  # other instances may set timers in it
+            timers.rescan_every()
         tools = await _tools(settings, client, closers)
         documents = store if store.backend == "postgresql" else None  # SQLite installs keep their files
         autofunctions = AutoFunctionService(settings, llm, tools, documents=documents)

@@ -33,6 +33,9 @@ from voxhub.sessions.timer_store import StoredTimer, TimerStore
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 CLAIM_GRACE_SECS = 2.0  # a restored timer no conversation here hears waits this long for one that does
+# Instances sharing a store look for timers set elsewhere this often, so a dead instance's timers ring on
+# another one (late by at most this much if they ran out meanwhile) without waiting for a restart.
+RESCAN_SECS = 30.0
 
 Ring = Callable[[Timer], Awaitable[None]]
 
@@ -93,6 +96,8 @@ class SessionTimers:
         self._last_write: asyncio.Task[Any] | None = None
         self._writes: set[asyncio.Task[Any]] = set()
         self._ringing: set[asyncio.Task[Any]] = set()
+        self._gone: set[str] = set()  # rows this instance cancelled or rang, maybe not deleted yet
+        self._rescan: asyncio.Task[None] | None = None
 
     def of(self, session_id: str) -> TimerService:
         """The session's timers (made on first use)."""
@@ -111,8 +116,11 @@ class SessionTimers:
         if self.store is None:
             return 0
         count = 0
-        for row in await self.store.all():
-            if row.key in self._keys.values():
+        rows = await self.store.all()
+        self._gone &= {row.key for row in rows}  # forgotten once their rows are deleted
+        known = set(self._keys.values())
+        for row in rows:
+            if row.key in known or row.key in self._gone:
                 continue
             timer = Timer(row.timer_id, row.name, row.duration_secs, row.ends_at)
             timer = self.of(row.session_id).restore(timer)
@@ -122,6 +130,21 @@ class SessionTimers:
         if count:
             logger.info("%d timers restored from the session store", count)
         return count
+
+    def rescan_every(self, every_secs: float = RESCAN_SECS) -> None:
+        """Look in the store for timers set by other instances every `every_secs` (restore() each time)."""
+        if self.store is None or self._rescan is not None:
+            return
+
+        async def rescan() -> None:
+            while True:
+                await self._sleep(every_secs)
+                try:
+                    await self.restore()
+                except Exception as exc:  # the store is away for now: the next look may work
+                    logger.warning("the stored timers could not be read: %s", exc)
+
+        self._rescan = asyncio.create_task(rescan(), name="voxhub-timer-rescan")
 
     async def flush(self) -> None:
         """Every store write asked for so far done."""
@@ -171,6 +194,10 @@ class SessionTimers:
 
     async def aclose(self) -> None:
         """Timers stop here; their rows stay in the store for the next start."""
+        if self._rescan is not None:
+            self._rescan.cancel()
+            await asyncio.gather(self._rescan, return_exceptions=True)
+            self._rescan = None
         services = list(self._services.values())
         self._services.clear()
         await asyncio.gather(*(s.aclose() for s in services), return_exceptions=True)
@@ -190,6 +217,8 @@ class SessionTimers:
         store = self.store
         key = self._keys.pop((session_id, timer.id), None)
         self._restored.discard((session_id, timer.id))
+        if key is not None:
+            self._gone.add(key)
         if store is not None and key is not None:
             self._serial(lambda: store.claim(key))
 
@@ -197,6 +226,8 @@ class SessionTimers:
         """Whether this instance rings the timer: its row was still in the store, and is deleted now."""
         store = self.store
         key = self._keys.pop((session_id, timer.id), None)
+        if key is not None:
+            self._gone.add(key)
         if store is None or key is None:
             return True
         try:
