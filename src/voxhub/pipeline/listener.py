@@ -7,14 +7,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from voxhub.audio.pcm import PcmAudio
 from voxhub.audio.resample import StreamResampler
 from voxhub.engines.stt.base import SttEngine
 from voxhub.engines.stt.scheduler import SttScheduler
 from voxhub.engines.turn.base import TurnEngine
-from voxhub.engines.vad.base import VadEngine, VadStream
+from voxhub.engines.vad.base import VadEngine
 from voxhub.engines.vad.segmenter import (
     FrameChunker,
     SpeechCancelled,
@@ -22,7 +21,7 @@ from voxhub.engines.vad.segmenter import (
     SpeechSegmenter,
     SpeechStarted,
 )
-from voxhub.engines.wake.base import WakeEngine, WakeStream
+from voxhub.engines.wake.base import WakeEngine
 from voxhub.errors import VoxhubError
 from voxhub.log_context import bind_log_context
 from voxhub.pipeline.endpoint import PauseJudge
@@ -40,7 +39,15 @@ from voxhub.pipeline.frames import (
     TranscriptFrame,
     WakeWordFrame,
 )
-from voxhub.pipeline.listening import RATE_HZ, Activation, HeardAudio, ListeningOptions, wake_phrase_pattern
+from voxhub.pipeline.listening import (
+    RATE_HZ,
+    Activation,
+    Decode,
+    Ears,
+    HeardAudio,
+    ListeningOptions,
+    wake_phrase_pattern,
+)
 from voxhub.pipeline.stage import Push, Stage
 from voxhub.pipeline.timing import TurnTimings
 from voxhub.pipeline.turns import Turns, TurnState
@@ -48,23 +55,6 @@ from voxhub.pipeline.turns import Turns, TurnState
 _log = logging.getLogger(__name__)
 _ONSET_AFTER_QUIET_FRAMES = 8  # ~250 ms of quiet before a speech frame makes it an onset
 __all__ = ["RATE_HZ", "Activation", "ListenerStage", "ListeningOptions"]
-
-
-@dataclass(slots=True)
-class _Decode:
-    task: asyncio.Task[str]
-    end_ms: float
-    tentative_sent: bool = False  # its text went out as a tentative transcript (the answer may have started)
-
-
-@dataclass(slots=True)
-class _Ears:
-    """Per-session VAD and wake-word state."""
-
-    vad: VadStream
-    frames: FrameChunker
-    segmenter: SpeechSegmenter
-    wake: WakeStream | None
 
 
 class ListenerStage(Stage):
@@ -94,7 +84,7 @@ class ListenerStage(Stage):
         self._resampler = StreamResampler(input_rate_hz, RATE_HZ)
         self._vad_engine = vad
         self._wake_engine = wake if options.activation == "wake_word" else None
-        self._ears: _Ears | None = None  # made on the first audio: a text-only session never pays for them
+        self._ears: Ears | None = None  # made on the first audio: a text-only session never pays for them
         self._wake_pattern = wake_phrase_pattern(options.wake_words)
         self._frame_ms = vad.capabilities.frame_ms
         self._heard = HeardAudio()
@@ -106,7 +96,7 @@ class ListenerStage(Stage):
         self._silent_frames = 0
         self._partial: asyncio.Task[None] | None = None
         self._partial_at_ms = 0.0
-        self._speculative: _Decode | None = None
+        self._speculative: Decode | None = None
         self._heard_language: str | None = None  # the last decode's language (Whisper's guess with `auto`)
         self._finals: set[asyncio.Task[None]] = set()
         self._outbox: list[Frame] = []  # events found while hearing a chunk, pushed after it
@@ -116,7 +106,7 @@ class ListenerStage(Stage):
         if self._ears is None:
             self._open_ears()
 
-    def _open_ears(self) -> _Ears:
+    def _open_ears(self) -> Ears:
         vad = self._vad_engine.create_stream(RATE_HZ, self.options.vad_threshold)
         options = self.options
         segmenter = SpeechSegmenter(
@@ -133,7 +123,7 @@ class ListenerStage(Stage):
             else None
         )
         self._frame_ms = 1000 * vad.frame_samples / RATE_HZ
-        self._ears = _Ears(vad, FrameChunker(vad.frame_samples), segmenter, wake)
+        self._ears = Ears(vad, FrameChunker(vad.frame_samples), segmenter, wake)
         return self._ears
 
     async def start(self, push: Push) -> None:
@@ -209,7 +199,7 @@ class ListenerStage(Stage):
                 self._partial.cancel()  # the speculative final supersedes it; do not make it wait
             end_ms = segmenter.position_ms - paused_ms
             task = asyncio.create_task(self._speculate(end_ms, self._turn_id))
-            self._speculative = _Decode(task, end_ms)
+            self._speculative = Decode(task, end_ms)
             turn = self._turns.open_turn(self._turn_id)
             if turn is not None and self._judge.active:
                 since_ms = max(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from voxhub.audio.pcm import PcmAudio
+from voxhub.engines.vad.base import VadStream
+from voxhub.engines.vad.segmenter import FrameChunker, SpeechSegmenter
+from voxhub.engines.wake.base import WakeStream
 
 RATE_HZ = 16000
 BYTES_PER_MS = RATE_HZ * 2 // 1000
@@ -76,3 +80,22 @@ def wake_phrase_pattern(wake_words: tuple[str, ...]) -> re.Pattern[str]:
             parts[0] = "(?:okay|ok|o\\.k\\.)"
         variants.append(r"\W*".join(parts))
     return re.compile(r"^\W*(?:" + "|".join(variants) + r")\b\W*", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Ears:
+    """A session's per-frame VAD and wake-word state, made on its first audio."""
+
+    vad: VadStream
+    frames: FrameChunker
+    segmenter: SpeechSegmenter
+    wake: WakeStream | None
+
+
+@dataclass(slots=True)
+class Decode:
+    """A final decode started before the endpoint was certain (speculatively, in a pause)."""
+
+    task: asyncio.Task[str]
+    end_ms: float
+    tentative_sent: bool = False  # its text went out as a tentative transcript (the answer may have started)

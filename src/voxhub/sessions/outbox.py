@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from voxhub.sessions.store.base import Store
-from voxhub.sessions.store.sqlite import SqliteStore
+from voxhub.sessions.store.tables import StoreTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +28,8 @@ class OutboxRow:
     attempts: int
 
 
-class Outbox:
+class Outbox(StoreTable):
     """The `webhook_outbox` table's accessors, over the store's own connection (SQLite) or pool (PostgreSQL)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._mark = "?" if isinstance(store, SqliteStore) else "%s"
 
     async def add(
         self, event_id: str, session_id: str, body: dict[str, Any], targets: Sequence[str], at: float
@@ -98,17 +93,3 @@ class Outbox:
     async def release(self, target: str, holder: str) -> None:
         m = self._mark
         await self._write(f"DELETE FROM webhook_leases WHERE target = {m} AND holder = {m}", (target, holder))
-
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        store = self._store
-        if isinstance(store, SqliteStore):
-            return await store._run(store._write, sql, params)
-        result: int = await store._write(sql, params)  # type: ignore[attr-defined]
-        return result
-
-    async def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        store = self._store
-        if isinstance(store, SqliteStore):
-            return await store._run(store._fetchall, sql, params)
-        rows: list[tuple[Any, ...]] = await store._fetchall(sql, params)  # type: ignore[attr-defined]
-        return rows

@@ -8,10 +8,8 @@ PostgreSQL store that all restored the same timer ring it once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from voxhub.sessions.store.base import Store
-from voxhub.sessions.store.sqlite import SqliteStore
+from voxhub.sessions.store.tables import StoreTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +25,8 @@ class StoredTimer:
     created_at: float
 
 
-class TimerStore:
+class TimerStore(StoreTable):
     """The `timers` table's accessors, over the store's own connection (SQLite) or pool (PostgreSQL)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._mark = "?" if isinstance(store, SqliteStore) else "%s"
 
     async def save(self, timer: StoredTimer) -> None:
         m = self._mark
@@ -66,17 +60,3 @@ class TimerStore:
             (),
         )
         return [StoredTimer(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), float(r[6])) for r in rows]
-
-    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        store = self._store
-        if isinstance(store, SqliteStore):
-            return await store._run(store._write, sql, params)
-        result: int = await store._write(sql, params)  # type: ignore[attr-defined]
-        return result
-
-    async def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        store = self._store
-        if isinstance(store, SqliteStore):
-            return await store._run(store._fetchall, sql, params)
-        rows: list[tuple[Any, ...]] = await store._fetchall(sql, params)  # type: ignore[attr-defined]
-        return rows
